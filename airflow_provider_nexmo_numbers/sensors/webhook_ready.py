@@ -1,0 +1,204 @@
+"""NexmoWebhookReadySensor: wait until a webhook URL answers, before pointing a number's moHttpUrl at it.
+
+The Numbers API refuses a `moHttpUrl` whose endpoint is not live, so a DAG that deploys a webhook and then
+configures numbers needs to wait in between. This sensor GETs the URL until it answers an expected status.
+An endpoint that refuses connections, fails DNS or TLS, times out or answers 5xx is simply "not ready yet";
+only a malformed URL (or another invalid argument) is an error, raised before any request.
+
+No Airflow connection is involved: the sensor is URL-based and does not use the Nexmo client. The sync path
+(poke/reschedule) uses `requests`; `deferrable=True` hands the wait to `NexmoWebhookReadyTrigger` (httpx).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+    mask_secret,
+)
+
+from airflow_provider_nexmo_numbers.sensors._readiness import (
+    DEFAULT_EXPECTED_STATUSES,
+    DEFAULT_REQUEST_TIMEOUT,
+    WebhookReadyConfigError,
+    describe_attempt,
+    describe_error,
+    is_ready,
+    is_templated,
+    redact_url,
+    sensitive_header_values,
+    validate_expected_statuses,
+    validate_headers,
+    validate_non_negative_seconds,
+    validate_request_timeout,
+    validate_url,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_nexmo_numbers.triggers.webhook_ready import NexmoWebhookReadyTrigger
+
+_VALID_MODES = ("poke", "reschedule")
+
+
+class NexmoWebhookReadySensor(BaseSensorOperator):
+    """
+    Wait until `url` answers GET with one of `expected_statuses` (200 by default).
+
+    :param url: absolute http(s) URL of the webhook (templated). Validated at construction unless templated,
+        otherwise right after rendering, before the first request.
+    :param headers: optional request headers (templated), e.g. a shared secret the webhook checks. Values of
+        credential-like headers (Authorization, *token*, *key*, ...) are masked in logs.
+    :param expected_statuses: an int or an iterable of ints (100-599) that count as ready.
+    :param request_timeout: seconds allowed for each request (connect and read), > 0.
+    :param poke_interval: seconds between attempts (>= 0; the deferred trigger sleeps at least 0.1 s).
+    :param timeout: total seconds to wait before failing with a sensor timeout (or skipping if `soft_fail`).
+    :param mode: ``poke`` (holds a worker slot) or ``reschedule`` (frees it between attempts).
+    :param deferrable: hand the wait to `NexmoWebhookReadyTrigger` in the triggerer. Defaults to
+        ``[operators] default_deferrable``.
+
+    Returns (XCom) ``{"url": ..., "status_code": <int>, "attempts": <attempts in this task try>}``.
+    """
+
+    template_fields: Sequence[str] = ("url", "headers")
+    ui_color = "#d9f2e6"
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        expected_statuses: int | Iterable[int] = DEFAULT_EXPECTED_STATUSES,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        poke_interval: timedelta | float = 30.0,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        # Our own checks first, so every message names the argument (the base class has generic wording).
+        validate_non_negative_seconds("poke_interval", poke_interval)
+        if kwargs.get("timeout") is not None:
+            validate_non_negative_seconds("timeout", kwargs["timeout"])
+        mode = kwargs.get("mode", "poke")
+        if mode not in _VALID_MODES:
+            raise WebhookReadyConfigError("mode", "must be 'poke' or 'reschedule'", mode)
+        if not isinstance(deferrable, bool):
+            raise WebhookReadyConfigError("deferrable", "must be True or False", deferrable)
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.url = url
+        self.headers = headers
+        self.expected_statuses = validate_expected_statuses(expected_statuses)
+        self.request_timeout = validate_request_timeout(request_timeout)
+        self.deferrable = deferrable
+        self._attempts = 0
+        if not is_templated(url):
+            validate_url(url)
+        if not (isinstance(headers, str) or hasattr(headers, "resolve")):
+            validate_headers(headers)  # a mapping whose values are templates is checked structurally here
+
+    # -- entry points -------------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> Any:
+        self._validate_rendered()
+        if not self.deferrable:
+            return super().execute(context)
+        # One quick synchronous look first: an endpoint that is already live needs no trip to the triggerer.
+        first = self.poke(context)
+        if first:
+            return first.xcom_value
+        self.defer(
+            trigger=self._make_trigger(),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        import requests  # lazy: keeps DAG parsing free of the HTTP stack
+
+        self._attempts += 1
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            # Streamed and closed at once: only the status line matters, never the body.
+            with requests.get(
+                self.url,
+                headers=self.headers,
+                timeout=self.request_timeout,
+                allow_redirects=True,
+                stream=True,
+            ) as response:
+                status_code = response.status_code
+        except (requests.RequestException, OSError) as exc:
+            # Refused, DNS, TLS, timeout: the endpoint is not live yet; the base class waits and retries.
+            error = describe_error(exc)
+        self.log.info(
+            "%s", describe_attempt(self.url, self._attempts, status_code, error, self.expected_statuses)
+        )
+        if is_ready(status_code, self.expected_statuses):
+            return PokeReturnValue(is_done=True, xcom_value=self._result(status_code, self._attempts))
+        return False
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: success returns the XCom value, anything else fails clearly."""
+        if not isinstance(event, dict) or "status" not in event:
+            raise AirflowException(f"Webhook readiness trigger sent a malformed event: {event!r}")
+        status = event["status"]
+        if status == "success":
+            status_code = event.get("status_code")
+            if not isinstance(status_code, int) or not is_ready(status_code, self.expected_statuses):
+                raise AirflowException(
+                    f"Webhook readiness trigger reported success without a ready status: {event!r}"
+                )
+            return self._result(status_code, int(event.get("attempts") or 0), url=event.get("url"))
+        message = event.get("message") or f"webhook readiness check ended with status {status!r}"
+        if status == "timeout":
+            if self.soft_fail:
+                raise AirflowSkipException(f"Skipping (soft_fail): {message}")
+            raise AirflowSensorTimeout(f"Sensor has timed out: {message}")
+        raise AirflowException(f"Webhook readiness check failed: {message}")
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _validate_rendered(self) -> None:
+        """Re-check templated arguments after rendering; a bad value fails the task without retries."""
+        try:
+            validate_url(self.url)
+            self.headers = validate_headers(self.headers)
+        except WebhookReadyConfigError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        for secret in sensitive_header_values(self.headers):
+            mask_secret(secret)
+
+    def _make_trigger(self) -> NexmoWebhookReadyTrigger:
+        from airflow_provider_nexmo_numbers.triggers.webhook_ready import NexmoWebhookReadyTrigger
+
+        return NexmoWebhookReadyTrigger(
+            url=self.url,
+            headers=self.headers,
+            expected_statuses=self.expected_statuses,
+            request_timeout=self.request_timeout,
+            poke_interval=self.poke_interval,
+            # Absolute, so a triggerer restart cannot extend the wait; also bounds dag.test(), which runs
+            # triggers inline and ignores the defer timeout.
+            deadline=time.time() + self.timeout,
+        )
+
+    def _result(self, status_code: int | None, attempts: int, url: str | None = None) -> dict[str, Any]:
+        result = {"url": url or self.url, "status_code": status_code, "attempts": attempts}
+        self.log.info(
+            "Webhook %s is ready (HTTP %s after %s attempts)",
+            redact_url(result["url"]),
+            status_code,
+            attempts,
+        )
+        return result
