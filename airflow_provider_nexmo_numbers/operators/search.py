@@ -1,0 +1,121 @@
+"""Search the pool of numbers available to buy, optionally within a monthly budget per number."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_nexmo_numbers.operators.base import (
+    NexmoBaseOperator,
+    parse_int,
+    parse_money,
+    validation,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+MAX_PAGE_SIZE = 100
+
+
+class NexmoSearchNumbersOperator(NexmoBaseOperator):
+    """Find numbers available to buy and return them, with their monthly cost, to XCom.
+
+    Pages through the search as needed until `limit` matches are found (numbers above `max_monthly_cost` do
+    not count towards the limit) or the pool is exhausted.
+
+    :param country: ISO 3166-1 alpha-2 country code, e.g. ``"NL"`` (templated).
+    :param type: ``landline``, ``landline-toll-free`` or ``mobile-lvn`` (templated).
+    :param features: required features, a list or comma string of ``SMS``, ``VOICE``, ``MMS`` (templated).
+    :param pattern: digits the number must match (templated).
+    :param search_pattern: where `pattern` matches: 0/``starts_with``, 1/``contains``, 2/``ends_with``
+        (templated).
+    :param limit: how many matching numbers to return at most (templated; default 10).
+    :param max_monthly_cost: drop numbers whose monthly cost (EUR) exceeds this; a string like ``"1.50"`` or a
+        Decimal is compared exactly (templated).
+    :param nexmo_conn_id: connection id (templated).
+
+    XCom: a list of ``{"country", "msisdn", "type", "features", "cost", "initial_price"}`` dicts, costs as
+    strings (e.g. ``"1.25"``), in the API's order.
+    """
+
+    template_fields: Sequence[str] = (
+        "nexmo_conn_id",
+        "country",
+        "type",
+        "features",
+        "pattern",
+        "search_pattern",
+        "limit",
+        "max_monthly_cost",
+    )
+
+    def __init__(
+        self,
+        *,
+        country: str,
+        type: str | None = None,
+        features: str | Sequence[str] | None = None,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        limit: int | str = 10,
+        max_monthly_cost: str | Decimal | int | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.country = country
+        self.type = type
+        self.features = features
+        self.pattern = pattern
+        self.search_pattern = search_pattern
+        self.limit = limit
+        self.max_monthly_cost = max_monthly_cost
+        self.validate_at_construction()
+
+    def validate_inputs(self) -> None:
+        self.check_input("country", lambda v: validation().validate_country(v), optional=False)
+        self.check_input("type", lambda v: validation().validate_number_type(v))
+        self.check_input("features", lambda v: validation().validate_features(v))
+        self.check_input("pattern", lambda v: validation().validate_pattern(v))
+        self.check_input("search_pattern", lambda v: validation().validate_search_pattern(v))
+        self.check_input("limit", lambda v: parse_int("limit", v, minimum=1), optional=False)
+        self.check_input("max_monthly_cost", lambda v: parse_money("max_monthly_cost", v))
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        self.validate_before_requests()
+        limit = parse_int("limit", self.limit)
+        budget = (
+            None if self.max_monthly_cost is None else parse_money("max_monthly_cost", self.max_monthly_cost)
+        )
+
+        found: list[dict[str, Any]] = []
+        seen = skipped = 0
+        for number in self.hook.iter_available_numbers(
+            self.country,
+            type=self.type,
+            features=self.features,
+            pattern=self.pattern,
+            search_pattern=self.search_pattern,
+            # Without a budget every number counts, so ask for no more than needed.
+            page_size=MAX_PAGE_SIZE if budget is not None else min(limit, MAX_PAGE_SIZE),
+            limit=None if budget is not None else limit,
+        ):
+            seen += 1
+            if budget is not None and number.cost > budget:
+                skipped += 1
+                continue
+            found.append(number.to_dict())
+            if len(found) >= limit:
+                break
+
+        budget_note = f", {skipped} above max_monthly_cost {budget}" if budget is not None else ""
+        self.log.info(
+            "Search in %s: %d number(s) returned (limit %d) after examining %d%s.",
+            self.country,
+            len(found),
+            limit,
+            seen,
+            budget_note,
+        )
+        return found
