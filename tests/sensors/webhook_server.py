@@ -1,0 +1,126 @@
+"""A tiny threaded HTTP server on 127.0.0.1 for conditions the sandbox's delayed webhook does not cover.
+
+It records every hit (path and monotonic time) so tests can count attempts, and serves a few behaviours
+chosen by path: `/status/<code>` answers that status, `/ready-after/<seconds>` answers 503 until that many
+seconds after the server started then 200, `/hang/<seconds>` sleeps before answering 200 (to provoke client
+timeouts), and `/headers` answers 200 only when the `X-Hook-Secret` header equals "s3cret" (401 otherwise).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        self.server.record(self.path)
+        parts = self.path.split("?", 1)[0].strip("/").split("/")
+        status = 404
+        if parts[0] == "status" and len(parts) == 2:
+            status = int(parts[1])
+        elif parts[0] == "ready-after" and len(parts) == 2:
+            status = 200 if time.monotonic() - self.server.started >= float(parts[1]) else 503
+        elif parts[0] == "hang" and len(parts) == 2:
+            time.sleep(float(parts[1]))
+            status = 200
+        elif parts[0] == "headers":
+            status = 200 if self.headers.get("X-Hook-Secret") == "s3cret" else 401
+        body = f"status {status}\n".encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (timeout test); nothing to do
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+        return
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self.started = time.monotonic()
+        self.hits: list[tuple[str, float]] = []
+        self._lock = threading.Lock()
+
+    def record(self, path: str) -> None:
+        with self._lock:
+            self.hits.append((path, time.monotonic()))
+
+
+class LocalWebhook:
+    """Context manager running the server in a daemon thread; `url(path)` builds absolute URLs."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._server = _Server(("127.0.0.1", port))
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def hits(self) -> list[tuple[str, float]]:
+        return list(self._server.hits)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def __enter__(self) -> LocalWebhook:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening (bound then released), so connections are refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def local_webhook() -> Iterator[LocalWebhook]:
+    """A fresh LocalWebhook per test."""
+    with LocalWebhook() as server:
+        yield server
+
+
+@pytest.fixture
+def delayed_webhook(request: pytest.FixtureRequest) -> Iterator[Callable[[float], str]]:
+    """Factory: a URL answering 503 until `ready_after` seconds from now, then 200 (sandbox webhook)."""
+    try:
+        sandbox = request.getfixturevalue("sandbox")
+    except pytest.FixtureLookupError:  # TEMPORARY until the sandbox lands
+        with LocalWebhook() as server:
+
+            def make_local(ready_after: float) -> str:
+                return server.url(f"ready-after/{time.monotonic() - server._server.started + ready_after}")
+
+            yield make_local
+        return
+    counter = iter(range(1_000_000))
+
+    def make(ready_after: float) -> str:
+        return sandbox.admin.webhook_url(f"{request.node.name[:40]}-{next(counter)}", ready_after=ready_after)
+
+    yield make
