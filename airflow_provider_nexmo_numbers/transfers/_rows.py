@@ -1,0 +1,145 @@
+"""One flat row per owned number: the column list and the snapshot every export stamps on its rows.
+
+Both transfers (SQL and files) write the same columns in the same order, so a table loaded from a CSV and a
+table written by the SQL operator can be compared or unioned. It imports nothing heavy:
+operator modules load it at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# The features an owned number can carry; each gets a boolean column so "which numbers can take SMS" is a
+# plain WHERE clause on any database, while `features` keeps the full list (canonical order, comma separated).
+KNOWN_FEATURES: tuple[str, ...] = ("SMS", "VOICE", "MMS")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the export: name, portable SQL type, nullability and what it holds (for the docs)."""
+
+    name: str
+    sql_type: str
+    nullable: bool = True
+    doc: str = ""
+
+
+# Portable DDL types: VARCHAR(n), DATE and BOOLEAN are understood by SQLite, PostgreSQL, MySQL and most
+# warehouses.
+COLUMNS: tuple[Column, ...] = (
+    Column("snapshot_id", "VARCHAR(250)", False, "Snapshot the row belongs to (default: the DAG run id)."),
+    Column("snapshot_date", "DATE", False, "Date of the snapshot (the run's logical date, `ds`)."),
+    Column("run_id", "VARCHAR(250)", True, "Airflow run id that wrote the row."),
+    Column("country", "VARCHAR(8)", False, "ISO 3166-1 alpha-2 country of the number."),
+    Column("msisdn", "VARCHAR(32)", False, "The number, E.164 digits without '+'."),
+    Column("type", "VARCHAR(32)", True, "landline, landline-toll-free or mobile-lvn."),
+    Column("features", "VARCHAR(64)", True, "Capabilities, canonical order, comma separated: 'SMS,VOICE'."),
+    Column("has_sms", "BOOLEAN", False, "features contains SMS."),
+    Column("has_voice", "BOOLEAN", False, "features contains VOICE."),
+    Column("has_mms", "BOOLEAN", False, "features contains MMS."),
+    Column("mo_http_url", "VARCHAR(2048)", True, "Inbound SMS webhook (moHttpUrl)."),
+    Column("mo_smpp_sys_type", "VARCHAR(64)", True, "SMPP system type (moSmppSysType)."),
+    Column("voice_callback_type", "VARCHAR(32)", True, "app, sip, tel, vxml (voiceCallbackType)."),
+    Column("voice_callback_value", "VARCHAR(2048)", True, "Target of the voice callback."),
+    Column("voice_status_callback", "VARCHAR(2048)", True, "Voice status webhook."),
+    Column("messages_callback_type", "VARCHAR(32)", True, "Deprecated messages callback type."),
+    Column("messages_callback_value", "VARCHAR(2048)", True, "Deprecated messages callback value."),
+    Column("app_id", "VARCHAR(64)", True, "Application the number is linked to."),
+)
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+# The fields of an owned number (OwnedNumber.to_dict() names) copied verbatim into their columns.
+NUMBER_FIELDS: tuple[str, ...] = (
+    "country",
+    "msisdn",
+    "type",
+    "mo_http_url",
+    "mo_smpp_sys_type",
+    "voice_callback_type",
+    "voice_callback_value",
+    "voice_status_callback",
+    "messages_callback_type",
+    "messages_callback_value",
+    "app_id",
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What makes an export idempotent: its id (rows are replaced per id), date and writing run."""
+
+    snapshot_id: str
+    snapshot_date: dt.date
+    run_id: str | None
+
+
+def resolve_snapshot(
+    context: Mapping[str, Any], snapshot_id: str | None, snapshot_date: str | dt.date | None
+) -> Snapshot:
+    """Derive the snapshot from the task context; explicit arguments win.
+
+    The id defaults to the run id, so a retry or a manual re-run of the same DAG run replaces its own rows.
+    The date defaults to the run's logical date (`ds`); runs without one (Airflow 3 manual or
+    asset-triggered runs) fall back to the run's `run_after`, then to today in UTC.
+    """
+    run_id = context.get("run_id")
+    if not snapshot_id:
+        if run_id:
+            snapshot_id = str(run_id)
+        else:
+            # Only outside a DAG run (e.g. `op.execute({})` in a notebook): nothing stable to key on.
+            snapshot_id = "adhoc__" + dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+            log.warning("No run_id in the context and no snapshot_id given: using %s", snapshot_id)
+    return Snapshot(str(snapshot_id), _snapshot_date(context, snapshot_date), str(run_id) if run_id else None)
+
+
+def _snapshot_date(context: Mapping[str, Any], value: str | dt.date | None) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if value:
+        try:
+            return dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            raise ValueError(f"snapshot_date: must be an ISO date YYYY-MM-DD, got {value!r}") from None
+    if context.get("ds"):
+        return dt.date.fromisoformat(str(context["ds"]))
+    for key in ("logical_date", "data_interval_end"):
+        if isinstance(context.get(key), dt.datetime):
+            return context[key].date()
+    run_after = getattr(context.get("dag_run"), "run_after", None)
+    if isinstance(run_after, dt.datetime):
+        return run_after.date()
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def number_record(number: Any, snapshot: Snapshot) -> dict[str, Any]:
+    """Flatten one owned number (model or its `to_dict()`) into a record keyed by COLUMN_NAMES.
+
+    `features` is a list here; `features_text()` makes the comma-separated form used by SQL and CSV.
+    """
+    data = number.to_dict() if hasattr(number, "to_dict") else dict(number)
+    features = [str(f).upper() for f in (data.get("features") or [])]
+    record: dict[str, Any] = {
+        "snapshot_id": snapshot.snapshot_id,
+        "snapshot_date": snapshot.snapshot_date,
+        "run_id": snapshot.run_id,
+    }
+    for name in NUMBER_FIELDS:
+        value = data.get(name)
+        record[name] = None if value is None else str(value)
+    record["features"] = features
+    for feature in KNOWN_FEATURES:
+        record[f"has_{feature.lower()}"] = feature in features
+    return {name: record[name] for name in COLUMN_NAMES}
+
+
+def features_text(features: list[str]) -> str:
+    """Comma-separated features ('SMS,VOICE'), the queryable text form for SQL and CSV."""
+    return ",".join(features)

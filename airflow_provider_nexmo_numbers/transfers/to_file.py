@@ -1,0 +1,212 @@
+"""NexmoNumbersToFileOperator: every owned number into one CSV, JSON Lines or Parquet file, atomically.
+
+Why it is shaped like this:
+- Streaming: numbers flow page by page into the writer (Parquet: one row group per batch); memory does not
+  grow with the account.
+- Atomic: the data goes to a temporary file (or object) next to the target and is renamed (moved) into place
+  only after the last row, so a failed run leaves the previous file as it was and never a half file.
+- Local paths and Airflow ObjectStoragePath (s3://, gs://, file://...) alike; the path is templated.
+- Cheap to parse: no client, hook, pyarrow or object-storage code is imported until execute().
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+
+from airflow_provider_nexmo_numbers.transfers._rows import number_record
+from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE, ExportProgress, iter_owned_numbers
+from airflow_provider_nexmo_numbers.transfers._validate import (
+    check_non_negative,
+    check_positive_int,
+    is_templated,
+)
+from airflow_provider_nexmo_numbers.transfers._writers import (
+    EXTENSIONS,
+    FORMATS,
+    PARQUET_MISSING,
+    open_writer,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+    from airflow.sdk import Asset, ObjectStoragePath
+
+    from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+
+
+class NexmoNumbersToFileOperator(BaseOperator):
+    """Export every owned number to a CSV, JSON Lines or Parquet file, replacing the target atomically.
+
+    :param path: target file: an absolute local path, a URL such as ``s3://bucket/numbers/{{ ds }}.parquet``
+        or ``file:///data/numbers.csv``, or an ``airflow.sdk.ObjectStoragePath``. Templated.
+    :param format: ``csv``, ``jsonl`` or ``parquet``; inferred from the path's extension when omitted
+        (``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``). Parquet needs pyarrow (extra ``[parquet]``).
+    :param storage_conn_id: connection for the object store of a URL ``path`` (e.g. an ``aws`` connection).
+    :param nexmo_conn_id: the ``nexmo_numbers`` connection to read from.
+    :param snapshot_id: stamped on every row; defaults to the DAG run id. Templated.
+    :param snapshot_date: stamped on every row (ISO ``YYYY-MM-DD``); defaults to ``ds``. Templated.
+    :param batch_size: rows per Parquet row group (and per writer batch).
+    :param page_size: numbers per API page (1-100).
+    :param asset: the Asset this task produces (an ``Asset`` or its URI). Defaults to the file's URI when the
+        path is not templated. Ignored when ``outlets`` is given.
+    :param progress_interval: seconds between progress log lines.
+
+    Returns (XCom) ``{"rows", "path", "format", "snapshot_id", "snapshot_date", "pages", "seconds"}``.
+    """
+
+    template_fields: Sequence[str] = ("path", "snapshot_id", "snapshot_date")
+    ui_color = "#c9e4ff"
+
+    def __init__(
+        self,
+        *,
+        path: str | os.PathLike[str] | ObjectStoragePath,
+        format: str | None = None,
+        storage_conn_id: str | None = None,
+        nexmo_conn_id: str = "nexmo_numbers_default",
+        snapshot_id: str | None = None,
+        snapshot_date: str | None = None,
+        batch_size: int = 10_000,
+        page_size: int = MAX_PAGE_SIZE,
+        asset: Asset | str | None = None,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(path, PurePath):
+            path = str(path)
+        if not is_templated(path):
+            _check_path(path)
+        fmt = _resolve_format(format, path)
+        check_positive_int("batch_size", batch_size)
+        check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
+        check_non_negative("progress_interval", progress_interval)
+        if "outlets" not in kwargs:
+            outlet = _file_asset(asset, path)
+            if outlet is not None:
+                kwargs["outlets"] = [outlet]
+        super().__init__(**kwargs)
+        self.path = path
+        self.format = fmt
+        self.storage_conn_id = storage_conn_id
+        self.nexmo_conn_id = nexmo_conn_id
+        self.snapshot_id = snapshot_id
+        self.snapshot_date = snapshot_date
+        self.batch_size = batch_size
+        self.page_size = page_size
+        self.progress_interval = progress_interval
+
+    @cached_property
+    def hook(self) -> NexmoNumbersHook:
+        from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+
+        return NexmoNumbersHook(nexmo_conn_id=self.nexmo_conn_id)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_nexmo_numbers.transfers._atomic import atomic_write
+        from airflow_provider_nexmo_numbers.transfers._rows import resolve_snapshot
+
+        try:
+            _check_path(self.path)
+            target = _target(self.path, self.storage_conn_id)
+            snapshot = resolve_snapshot(context, self.snapshot_id, self.snapshot_date)
+        except ValueError as err:  # a rendered template is invalid: retrying cannot help
+            raise AirflowFailException(str(err)) from err
+        if self.format == "parquet":
+            _require_pyarrow()
+        shown = str(target)
+        self.log.info(
+            "Exporting owned numbers to %s (%s), snapshot %s of %s",
+            shown,
+            self.format,
+            snapshot.snapshot_id,
+            snapshot.snapshot_date,
+        )
+        progress = ExportProgress(self.log, self.progress_interval, what=f"export to {shown}")
+        rows = 0
+        with atomic_write(target) as fh:
+            writer = open_writer(self.format, fh, self.batch_size)
+            for number in iter_owned_numbers(self.hook, self.page_size, progress):
+                writer.write(number_record(number, snapshot))
+                rows += 1
+            writer.close()
+        progress.finished()
+        return {
+            "rows": rows,
+            "path": shown,
+            "format": self.format,
+            "snapshot_id": snapshot.snapshot_id,
+            "snapshot_date": snapshot.snapshot_date.isoformat(),
+            "pages": progress.pages,
+            "seconds": round(progress.seconds, 3),
+        }
+
+
+def _check_path(path: Any) -> None:
+    if hasattr(path, "fs"):  # an ObjectStoragePath
+        return
+    if not isinstance(path, str) or not path.strip():
+        raise ValueError(f"path: must be a non-empty path or URL, got {path!r}")
+    if path.endswith(("/", os.sep)):
+        raise ValueError(f"path: must name a file, not a directory, got {path!r}")
+    if "://" not in path and not os.path.isabs(path):
+        raise ValueError(
+            f"path: a local path must be absolute (a worker's working directory means nothing), got {path!r}"
+        )
+
+
+def _target(path: Any, storage_conn_id: str | None) -> Any:
+    """A local Path for plain paths; an ObjectStoragePath for URLs (imported late: it pulls in fsspec)."""
+    if hasattr(path, "fs"):
+        return path
+    if "://" in path:
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(path, conn_id=storage_conn_id)
+    from pathlib import Path
+
+    return Path(path)
+
+
+def _resolve_format(fmt: str | None, path: Any) -> str:
+    if fmt is None:
+        suffix = PurePath(str(getattr(path, "path", path))).suffix.lower()
+        if suffix not in EXTENSIONS:
+            raise ValueError(
+                f"format: must be one of {', '.join(FORMATS)}; it cannot be inferred from the path's "
+                f"extension {suffix or '(none)'!r}, so pass format= explicitly"
+            )
+        return EXTENSIONS[suffix]
+    if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
+        raise ValueError(f"format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return fmt.lower()
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401
+    except ImportError as err:
+        raise AirflowFailException(PARQUET_MISSING) from err
+
+
+def _file_asset(asset: Any, path: Any) -> Asset | None:
+    """The outlet downstream DAGs schedule on: the file's own URI, when the path is known at parse time."""
+    from airflow.sdk import Asset
+
+    if isinstance(asset, Asset):
+        return asset
+    if isinstance(asset, str) and asset:
+        return Asset(asset)
+    if asset is not None:
+        raise ValueError(f"asset: must be an airflow.sdk.Asset or a URI string, got {asset!r}")
+    if is_templated(path):
+        return None
+    if hasattr(path, "fs") or "://" in path:
+        return Asset(str(path))
+    return Asset(PurePath(path).as_uri() if os.path.isabs(path) else f"file://{path}")

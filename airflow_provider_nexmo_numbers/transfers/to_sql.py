@@ -1,0 +1,260 @@
+"""NexmoNumbersToSqlOperator: a nightly snapshot of every owned number into a table of any SQL database.
+
+Why it is shaped like this:
+- Any Airflow SQL connection works: the connection's own hook (a common.sql `DbApiHook`) supplies the DB-API
+  connection and the placeholder style; the SQL itself is plain portable DDL/DML.
+- Idempotent per snapshot: one transaction deletes the snapshot's rows and inserts the new ones, so a retry or
+  a re-run of the same DAG run replaces its rows instead of duplicating them, and a failure halfway rolls back
+  to the previous rows of that snapshot.
+- Streaming: numbers flow page by page into `executemany` batches; memory does not grow with the account.
+- Cheap to parse: no client, hook or database driver is imported until execute().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+
+from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, COLUMNS, features_text, number_record
+from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE, ExportProgress, iter_owned_numbers
+from airflow_provider_nexmo_numbers.transfers._validate import (
+    check_identifier,
+    check_non_negative,
+    check_positive_int,
+    is_templated,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+    from airflow.sdk import Asset
+
+    from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+
+DEFAULT_TABLE = "nexmo_owned_numbers"
+ASSET_SCHEME = "nexmo-numbers"
+
+
+def create_table_sql(qualified_table: str) -> str:
+    """Portable DDL (SQLite, PostgreSQL, MySQL...); the primary key forbids duplicates per snapshot."""
+    columns = ",\n  ".join(f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in COLUMNS)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {qualified_table} (\n  {columns},\n"
+        f"  PRIMARY KEY (snapshot_id, msisdn)\n)"
+    )
+
+
+def sql_row(record: dict[str, Any]) -> tuple[Any, ...]:
+    """Parameters of one INSERT: features as 'SMS,VOICE' text, the date as ISO text (drivers cast it)."""
+    values = dict(record)
+    values["features"] = features_text(record["features"])
+    values["snapshot_date"] = record["snapshot_date"].isoformat()
+    return tuple(values[name] for name in COLUMN_NAMES)
+
+
+class NexmoNumbersToSqlOperator(BaseOperator):
+    """Export every owned number into a SQL table, replacing the rows of this snapshot in one transaction.
+
+    :param sql_conn_id: any Airflow connection whose hook is a common.sql ``DbApiHook`` (sqlite, postgres...).
+    :param table: target table; ``"schema.table"`` is accepted. Created when missing (see ``create_table``).
+        Templated. Must be a plain identifier (letters, digits, underscores).
+    :param schema: schema of the table, if not given in ``table``. Templated.
+    :param nexmo_conn_id: the ``nexmo_numbers`` connection to read from.
+    :param snapshot_id: key of the snapshot; its rows are replaced on every run. Defaults to the DAG run id.
+        Templated.
+    :param snapshot_date: date stamped on the rows (ISO ``YYYY-MM-DD``); defaults to the logical date
+        (``ds``). Templated.
+    :param batch_size: rows per ``executemany`` call.
+    :param page_size: numbers per API page (1-100).
+    :param create_table: run ``CREATE TABLE IF NOT EXISTS`` first. Turn off if the table is managed elsewhere.
+    :param hook_params: extra keyword arguments for the SQL hook (as in common.sql operators).
+    :param asset: the Asset this task produces (an ``Asset`` or its URI). Defaults to
+        ``nexmo-numbers://<sql_conn_id>/<schema.table>`` when the table is not templated. Ignored when
+        ``outlets`` is given.
+    :param progress_interval: seconds between progress log lines.
+
+    Returns (XCom) ``{"rows", "table", "snapshot_id", "snapshot_date", "pages", "seconds", "deleted"}``.
+    """
+
+    template_fields: Sequence[str] = ("table", "schema", "snapshot_id", "snapshot_date")
+    ui_color = "#c9e4ff"
+
+    def __init__(
+        self,
+        *,
+        sql_conn_id: str,
+        table: str = DEFAULT_TABLE,
+        schema: str | None = None,
+        nexmo_conn_id: str = "nexmo_numbers_default",
+        snapshot_id: str | None = None,
+        snapshot_date: str | None = None,
+        batch_size: int = 1000,
+        page_size: int = MAX_PAGE_SIZE,
+        create_table: bool = True,
+        hook_params: dict[str, Any] | None = None,
+        asset: Asset | str | None = None,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        if not sql_conn_id or not isinstance(sql_conn_id, str):
+            raise ValueError(f"sql_conn_id: must be a non-empty connection id, got {sql_conn_id!r}")
+        if not is_templated(table) or not is_templated(schema):
+            # Validate whatever is already final; templated parts are checked again after rendering.
+            _split_table(table, schema, partial=True)
+        check_positive_int("batch_size", batch_size)
+        check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
+        check_non_negative("progress_interval", progress_interval)
+        if "outlets" not in kwargs:
+            outlet = _sql_asset(asset, sql_conn_id, table, schema)
+            if outlet is not None:
+                kwargs["outlets"] = [outlet]
+        super().__init__(**kwargs)
+        self.sql_conn_id = sql_conn_id
+        self.table = table
+        self.schema = schema
+        self.nexmo_conn_id = nexmo_conn_id
+        self.snapshot_id = snapshot_id
+        self.snapshot_date = snapshot_date
+        self.batch_size = batch_size
+        self.page_size = page_size
+        self.create_table = create_table
+        self.hook_params = hook_params or {}
+        self.progress_interval = progress_interval
+
+    @cached_property
+    def hook(self) -> NexmoNumbersHook:
+        from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+
+        return NexmoNumbersHook(nexmo_conn_id=self.nexmo_conn_id)
+
+    def get_db_hook(self) -> DbApiHook:
+        """The connection's own hook; it must be a common.sql DbApiHook (that is what makes it portable)."""
+        from airflow.providers.common.compat.sdk import BaseHook
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+        db_hook = BaseHook.get_connection(self.sql_conn_id).get_hook(hook_params=self.hook_params)
+        if not isinstance(db_hook, DbApiHook):
+            raise AirflowFailException(
+                f"sql_conn_id: connection {self.sql_conn_id!r} gives a {type(db_hook).__name__}, "
+                "which is not a common.sql DbApiHook; use a SQL database connection"
+            )
+        return db_hook
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_nexmo_numbers.transfers._rows import resolve_snapshot
+
+        try:
+            qualified = ".".join(_split_table(self.table, self.schema))
+            snapshot = resolve_snapshot(context, self.snapshot_id, self.snapshot_date)
+        except ValueError as err:  # a rendered template is invalid: retrying cannot help
+            raise AirflowFailException(str(err)) from err
+        db_hook = self.get_db_hook()
+        progress = ExportProgress(self.log, self.progress_interval, what=f"export to {qualified}")
+        numbers = iter_owned_numbers(self.hook, self.page_size, progress)
+        records = (number_record(n, snapshot) for n in numbers)
+        self.log.info(
+            "Exporting owned numbers to %s (connection %s), snapshot %s of %s",
+            qualified,
+            self.sql_conn_id,
+            snapshot.snapshot_id,
+            snapshot.snapshot_date,
+        )
+        rows, deleted = self._write(db_hook, qualified, snapshot.snapshot_id, records)
+        progress.finished()
+        return {
+            "rows": rows,
+            "table": qualified,
+            "snapshot_id": snapshot.snapshot_id,
+            "snapshot_date": snapshot.snapshot_date.isoformat(),
+            "pages": progress.pages,
+            "seconds": round(progress.seconds, 3),
+            "deleted": deleted,
+        }
+
+    def _write(
+        self, db_hook: DbApiHook, qualified: str, snapshot_id: str, records: Iterable[dict[str, Any]]
+    ) -> tuple[int, int]:
+        """Delete this snapshot's rows and insert the new ones in one transaction; roll back on any error."""
+        placeholder = db_hook.placeholder
+        insert = (
+            f"INSERT INTO {qualified} ({', '.join(COLUMN_NAMES)}) "
+            f"VALUES ({', '.join([placeholder] * len(COLUMN_NAMES))})"
+        )
+        conn = db_hook.get_conn()
+        try:
+            if db_hook.supports_autocommit:
+                db_hook.set_autocommit(conn, False)
+            if self.create_table:
+                # Own transaction: concurrent first runs must not hold the DDL lock for a whole export.
+                with closing(conn.cursor()) as cur:
+                    cur.execute(create_table_sql(qualified))
+                conn.commit()
+            rows = 0
+            with closing(conn.cursor()) as cur:
+                cur.execute(f"DELETE FROM {qualified} WHERE snapshot_id = {placeholder}", (snapshot_id,))
+                deleted = max(cur.rowcount or 0, 0)
+                if deleted:
+                    self.log.info("Replacing %s rows of snapshot %s in %s", deleted, snapshot_id, qualified)
+                batch: list[tuple[Any, ...]] = []
+                for record in records:
+                    batch.append(sql_row(record))
+                    if len(batch) >= self.batch_size:
+                        cur.executemany(insert, batch)
+                        rows += len(batch)
+                        batch.clear()
+                if batch:
+                    cur.executemany(insert, batch)
+                    rows += len(batch)
+            conn.commit()
+        except BaseException:
+            # Nothing of this run becomes visible: the snapshot's previous rows stay as they were.
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+        return rows, deleted
+
+
+def _split_table(table: Any, schema: Any, partial: bool = False) -> tuple[str, ...]:
+    """Validate and split the target into (schema, table) or (table,); `partial` skips templated parts."""
+    if not isinstance(table, str) or not table:
+        raise ValueError(f"table: must be a non-empty string, got {table!r}")
+    if schema is not None and not isinstance(schema, str):
+        raise ValueError(f"schema: must be a string, got {schema!r}")
+    parts: list[tuple[str, str]] = []
+    if schema:
+        parts.append(("schema", schema))
+    if partial and is_templated(table):
+        pass
+    elif "." in table:
+        if schema:
+            raise ValueError(f"table: give the schema in `schema` or as 'schema.table', not both: {table!r}")
+        if table.count(".") != 1:
+            raise ValueError(f"table: at most one dot ('schema.table'), got {table!r}")
+        table_schema, table_name = table.split(".")
+        parts += [("table", table_schema), ("table", table_name)]
+    else:
+        parts.append(("table", table))
+    return tuple(
+        value if partial and is_templated(value) else check_identifier(field, value) for field, value in parts
+    )
+
+
+def _sql_asset(asset: Any, sql_conn_id: str, table: str, schema: str | None) -> Asset | None:
+    """The outlet downstream DAGs schedule on; derived only when the target is known at parse time."""
+    from airflow.sdk import Asset
+
+    if isinstance(asset, Asset):
+        return asset
+    if isinstance(asset, str) and asset:
+        return Asset(asset)
+    if asset is not None:
+        raise ValueError(f"asset: must be an airflow.sdk.Asset or a URI string, got {asset!r}")
+    if is_templated(table) or is_templated(schema) or is_templated(sql_conn_id):
+        return None
+    qualified = f"{schema}.{table}" if schema else table
+    return Asset(f"{ASSET_SCHEME}://{sql_conn_id}/{qualified}")
