@@ -1,0 +1,163 @@
+"""OAuth2 client-credentials token source for the KPN API Store.
+
+KPN issues opaque bearer tokens with no refresh token: `POST <token_url>?grant_type=client_credentials`
+with a form body `client_id`, `client_secret`, answered with strings only (`"expires_in": "3599"`). One
+token serves the whole process until a minute before it expires; the lock makes concurrent callers wait
+for one grant instead of each asking for its own. A 401 on an API call means the gateway dropped the token
+early: the client calls `invalidate(token)` and asks again, which fetches exactly one new token however
+many threads saw the 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from airflow_provider_nexmo_numbers.client.errors import NexmoAuthError
+from airflow_provider_nexmo_numbers.client.responses import raise_for_response, transport_error
+from airflow_provider_nexmo_numbers.client.retry import RetryPolicy
+
+__all__ = ["DEFAULT_TOKEN_LIFETIME", "TokenSource"]
+log = logging.getLogger(__name__)
+
+# Used when a token response carries no usable `expires_in`: short, so a wrong guess costs one extra
+# grant.
+DEFAULT_TOKEN_LIFETIME = 300.0
+_OPERATION = "token"
+
+
+class TokenSource:
+    """Thread-safe cache of one OAuth2 client-credentials access token.
+
+    The token is renewed `refresh_margin` seconds (default 60) before `expires_in`, or halfway through its
+    life when the lifetime is shorter than twice the margin. `on_token` is called with every new token
+    before it is used (the hook passes Airflow's `mask_secret`). Grants are retried under `retry_policy`
+    (a grant is safe to repeat); rejected credentials raise `NexmoAuthError` at once.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        token_url: str,
+        *,
+        session: requests.Session,
+        timeout: tuple[float, float],
+        verify: bool | str = True,
+        on_token: Callable[[str], Any] | None = None,
+        refresh_margin: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.token_url = token_url
+        self._session = session
+        self._timeout = timeout
+        self._verify = verify
+        self._on_token = on_token
+        self._refresh_margin = refresh_margin
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self.fetches = 0
+        self.expires_in: float | None = None
+
+    def get_token(self) -> str:
+        """A valid access token, fetching a new one only when none is cached or it is about to expire."""
+        with self._lock:
+            if self._token is not None and self._clock() < self._renew_at:
+                return self._token
+            started = self._clock()
+            token, lifetime = self._retry_policy.call(self._grant, idempotent=True)
+            margin = min(self._refresh_margin, lifetime / 2.0)
+            self._token = token
+            self.expires_in = lifetime
+            self._renew_at = started + lifetime - margin
+            return token
+
+    def invalidate(self, token: str | None = None) -> None:
+        """Forget the cached token (only if it is still `token`, so a fresh one fetched by another thread
+        stays)."""
+        with self._lock:
+            if token is None or token == self._token:
+                self._token = None
+                self._renew_at = 0.0
+
+    def _grant(self) -> tuple[str, float]:
+        self.fetches += 1
+        try:
+            response = self._session.post(
+                self.token_url,
+                params={"grant_type": "client_credentials"},
+                data={"client_id": self._client_id, "client_secret": self._client_secret},
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+                verify=self._verify,
+            )
+        except requests.RequestException as exc:
+            raise transport_error(exc, operation=_OPERATION, timeout=self._timeout) from exc
+        if response.status_code in (400, 401, 403):
+            # A 400 from an OAuth endpoint means invalid_client/invalid_request: a credentials problem
+            # too.
+            error = _oauth_error_text(response)
+            raise NexmoAuthError(
+                f"the token endpoint {self.token_url} rejected the client credentials of client id "
+                f"{self._client_id!r}" + (f": {error}" if error else ""),
+                operation=_OPERATION,
+                status=response.status_code,
+            )
+        body = raise_for_response(response, operation=_OPERATION)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise NexmoAuthError(
+                f"the token endpoint {self.token_url} answered without an access_token",
+                operation=_OPERATION,
+                status=response.status_code,
+            )
+        if self._on_token is not None:
+            self._on_token(token)
+        lifetime = _lifetime(body.get("expires_in"))
+        log.debug("Fetched a new access token from %s, valid for %.0f s", self.token_url, lifetime)
+        return token, lifetime
+
+
+def _oauth_error_text(response: requests.Response) -> str | None:
+    """A short description of an OAuth error body, never echoing anything but the error fields."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    for key in ("error_description", "Error", "error", "ErrorCode", "message"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    fault = body.get("fault")
+    if isinstance(fault, dict) and isinstance(fault.get("faultstring"), str):
+        return fault["faultstring"]
+    return None
+
+
+def _lifetime(expires_in: Any) -> float:
+    """`expires_in` is a string of seconds on KPN ("3599"); numbers accepted, absent/bad -> fallback."""
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError):
+        log.warning(
+            "Token response has no usable expires_in (%r); assuming %.0f s",
+            expires_in,
+            DEFAULT_TOKEN_LIFETIME,
+        )
+        return DEFAULT_TOKEN_LIFETIME
+    if seconds <= 0:
+        return DEFAULT_TOKEN_LIFETIME
+    return seconds

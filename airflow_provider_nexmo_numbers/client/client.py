@@ -1,0 +1,554 @@
+"""`NexmoNumbersClient`: the Numbers API behind the KPN API Store, usable from a plain script (no Airflow).
+
+Well-behaved on the wire: one keep-alive `requests.Session`, a (connect, read) timeout on every request,
+one OAuth2 token per lifetime (renewed once and the request replayed once on a 401), client-side rate
+limiting, and retries with backoff for what is safe to repeat. Money is never spent twice: a purchase or a
+cancellation is never repeated blindly; after an ambiguous failure (timeout, dropped connection, 5xx) the
+client first looks whether the number is owned, and only retries when the outcome is known not to have
+happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from airflow_provider_nexmo_numbers import __version__
+from airflow_provider_nexmo_numbers.client.auth import TokenSource
+from airflow_provider_nexmo_numbers.client.errors import (
+    NexmoMethodFailedError,
+    NexmoNumberNotFoundError,
+    NexmoNumbersError,
+    NexmoServerError,
+    NexmoTransportError,
+    NexmoUpdateNotAppliedError,
+    NexmoValidationError,
+)
+from airflow_provider_nexmo_numbers.client.models import (
+    AvailableNumber,
+    BuyResult,
+    CancelResult,
+    NumberPage,
+    OwnedNumber,
+)
+from airflow_provider_nexmo_numbers.client.paging import iter_numbers
+from airflow_provider_nexmo_numbers.client.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
+from airflow_provider_nexmo_numbers.client.responses import raise_for_response, transport_error
+from airflow_provider_nexmo_numbers.client.retry import DoNotRetry, RetryPolicy
+from airflow_provider_nexmo_numbers.client.validation import (
+    UPDATE_FIELDS,
+    require_secure_url,
+    validate_country,
+    validate_features,
+    validate_index,
+    validate_msisdn,
+    validate_number_type,
+    validate_page_size,
+    validate_pattern,
+    validate_search_pattern,
+    validate_update_changes,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_TIME",
+    "DEFAULT_RATE_LIMIT",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_TOKEN_URL",
+    "NexmoNumbersClient",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api-prd.kpn.com/communication/nexmo/phone-numbers"
+DEFAULT_TOKEN_URL = "https://api-prd.kpn.com/oauth/client_credential/accesstoken"
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_MAX_RETRY_TIME = 120.0
+
+# Fields always written by an update (KPN's documented set). `app_id` is Vonage-only and sent only when
+# used, so a KPN gateway never sees a field it does not know.
+_ALWAYS_WRITTEN = ("mo_http_url", "mo_smpp_sys_type", "voice_callback_type", "voice_callback_value",
+                   "voice_status_callback")  # fmt: skip
+
+
+def _normalise_timeout(timeout: Any) -> tuple[float, float]:
+    """A number (both timeouts) or a (connect, read) pair of positive seconds."""
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        pair: tuple[Any, Any] = (timeout, timeout)
+    elif isinstance(timeout, (tuple, list)) and len(timeout) == 2:
+        pair = (timeout[0], timeout[1])
+    else:
+        raise NexmoValidationError(
+            f"invalid timeout {timeout!r}",
+            field="timeout",
+            rule="must be seconds > 0 or a (connect, read) pair",
+        )
+    result = []
+    for value in pair:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise NexmoValidationError(
+                f"invalid timeout {timeout!r}",
+                field="timeout",
+                rule="must be seconds > 0 or a (connect, read) pair",
+            )
+        result.append(float(value))
+    return result[0], result[1]
+
+
+class NexmoNumbersClient:
+    """Client of the Nexmo (Vonage) Numbers API through the KPN API Store (OAuth2 client credentials).
+
+    Defaults: `timeout=(5.0, 30.0)` seconds (connect, read); `max_retries=5` retries within
+    `max_retry_time=120` seconds; `rate_limit=2.0` requests per second (0 or None disables; see
+    `ratelimit`); TLS verified. `on_token` is called with each new access token (e.g. Airflow's
+    `mask_secret`). Pass `session` to bring your own `requests.Session` (it is then not closed by
+    `close()`). `backoff_base`/`backoff_max` shape the retry backoff and `retry_policy` replaces it
+    entirely (tests inject a policy whose `sleep` does not sleep). Thread-safe for concurrent calls: the
+    token source and rate limiter are locked; statistics are approximate.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        token_url: str = DEFAULT_TOKEN_URL,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
+        rate_limit: float | None = DEFAULT_RATE_LIMIT,
+        verify_ssl: bool | str = True,
+        on_token: Callable[[str], Any] | None = None,
+        session: requests.Session | None = None,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        token_refresh_margin: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        if not isinstance(client_id, str) or not client_id.strip():
+            raise NexmoValidationError(
+                field="client_id", rule="must be a non-empty string (the KPN client id)"
+            )
+        if not isinstance(client_secret, str) or not client_secret:
+            raise NexmoValidationError(field="client_secret", rule="must be a non-empty string")
+        self.base_url = require_secure_url("base_url", base_url).rstrip("/")
+        self.token_url = require_secure_url("token_url", token_url)
+        self.timeout = _normalise_timeout(timeout)
+        try:
+            self.retry_policy = retry_policy or RetryPolicy(
+                max_retries=max_retries,
+                max_retry_time=max_retry_time,
+                backoff_base=backoff_base,
+                backoff_max=backoff_max,
+            )
+        except ValueError as exc:
+            raise NexmoValidationError(str(exc), field="max_retries", rule=str(exc)) from None
+        try:
+            self._limiter = RateLimiter(rate_limit)
+        except ValueError as exc:
+            raise NexmoValidationError(
+                str(exc), field="rate_limit", rule="must be >= 0 (0 or None disables)"
+            ) from None
+        self.verify_ssl = verify_ssl
+        self._own_session = session is None
+        self._session = session or self._new_session()
+        self._tokens = TokenSource(
+            client_id.strip(),
+            client_secret,
+            self.token_url,
+            session=self._session,
+            timeout=self.timeout,
+            verify=verify_ssl,
+            on_token=on_token,
+            refresh_margin=token_refresh_margin,
+            retry_policy=self.retry_policy,
+        )
+        self._stats_lock = threading.Lock()
+        self._requests = 0
+        self._retries = 0
+
+    # -- plumbing --------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _new_session() -> requests.Session:
+        session = requests.Session()
+        # Retries are ours (tenacity, with ownership checks); urllib3 must not repeat a purchase behind
+        # our back.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=10, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers.update(
+            {"User-Agent": f"airflow-provider-nexmo-numbers/{__version__}", "Accept": "application/json"}
+        )
+        return session
+
+    @property
+    def tokens(self) -> TokenSource:
+        """The OAuth2 token source (shared by every request of this client)."""
+        return self._tokens
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Requests sent to the API (token grants excluded), token grants requested, and retries made."""
+        return {"requests": self._requests, "token_fetches": self._tokens.fetches, "retries": self._retries}
+
+    def _count_retry(self, error: BaseException, wait: float) -> None:
+        with self._stats_lock:
+            self._retries += 1
+        log.warning("Retrying in %.2f s after: %s", wait, error)
+
+    def _send_once(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        msisdn: str | None = None,
+    ) -> Any:
+        """One request (plus one replay with a fresh token after a 401); returns the JSON body or raises."""
+        url = self.base_url + path
+        for replay in (False, True):
+            token = self._tokens.get_token()
+            self._limiter.acquire()
+            with self._stats_lock:
+                self._requests += 1
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=self.timeout,
+                    verify=self.verify_ssl,
+                )
+            except requests.RequestException as exc:
+                raise transport_error(exc, operation=operation, msisdn=msisdn, timeout=self.timeout) from exc
+            if response.status_code == 401 and not replay:
+                log.info("%s: access token refused (401); fetching a new token and replaying once", operation)
+                response.close()
+                self._tokens.invalidate(token)
+                continue
+            return raise_for_response(response, operation=operation, msisdn=msisdn)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _call(self, operation: str, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> Any:
+        return self.retry_policy.call(
+            lambda: self._send_once(operation, method, path, **kwargs),
+            idempotent=idempotent,
+            on_retry=self._count_retry,
+        )
+
+    # -- listings --------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _page(body: Any, model: type, index: int, size: int) -> NumberPage:
+        """`{}` (no match, or past the end) is an empty page with count 0."""
+        body = body if isinstance(body, dict) else {}
+        numbers = body.get("numbers") or []
+        count = body.get("count")
+        try:
+            count = int(count) if count is not None else 0
+        except (TypeError, ValueError):
+            count = 0
+        items = [model.model_validate(item) for item in numbers if isinstance(item, dict)]
+        return NumberPage[model](count=max(count, len(items)), numbers=items, index=index, size=size)
+
+    def list_owned_numbers(
+        self,
+        *,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        size: int = 10,
+        index: int = 1,
+    ) -> NumberPage[OwnedNumber]:
+        """One page of the numbers this account owns (`count` is the total across pages)."""
+        params = self._listing_params(pattern, search_pattern, size, index)
+        body = self._call("GET /account/numbers", "GET", "/account/numbers", params=params)
+        return self._page(body, OwnedNumber, params["index"], params["size"])
+
+    def iter_owned_numbers(
+        self, *, pattern: str | None = None, search_pattern: int | str | None = None, page_size: int = 100
+    ) -> Iterator[OwnedNumber]:
+        """Every owned number (matching `pattern`), page by page, in constant memory."""
+        self._listing_params(pattern, search_pattern, page_size, 1, size_field="page_size")  # fail before I/O
+        return iter_numbers(
+            lambda index, size: self.list_owned_numbers(
+                pattern=pattern, search_pattern=search_pattern, size=size, index=index
+            ),
+            page_size=page_size,
+            operation="GET /account/numbers",
+        )
+
+    def search_available_numbers(
+        self,
+        country: str,
+        *,
+        type: str | None = None,
+        features: str | list[str] | None = None,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        size: int = 10,
+        index: int = 1,
+    ) -> NumberPage[AvailableNumber]:
+        """One page of numbers available to buy in `country` (`count` is the pool size)."""
+        params = self._search_params(country, type, features, pattern, search_pattern, size, index)
+        body = self._call("GET /number/search", "GET", "/number/search", params=params)
+        return self._page(body, AvailableNumber, params["index"], params["size"])
+
+    def iter_available_numbers(
+        self,
+        country: str,
+        *,
+        type: str | None = None,
+        features: str | list[str] | None = None,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        page_size: int = 100,
+        limit: int | None = None,
+    ) -> Iterator[AvailableNumber]:
+        """Every available number matching the criteria (at most `limit`), page by page."""
+        self._search_params(
+            country, type, features, pattern, search_pattern, page_size, 1, size_field="page_size"
+        )
+        return iter_numbers(
+            lambda index, size: self.search_available_numbers(
+                country,
+                type=type,
+                features=features,
+                pattern=pattern,
+                search_pattern=search_pattern,
+                size=size,
+                index=index,
+            ),
+            page_size=page_size,
+            limit=limit,
+            operation="GET /number/search",
+        )
+
+    @staticmethod
+    def _listing_params(
+        pattern: Any, search_pattern: Any, size: Any, index: Any, *, size_field: str = "size"
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "index": validate_index(index),
+            "size": validate_page_size(size, field=size_field),
+        }
+        pattern = validate_pattern(pattern)
+        search_pattern = validate_search_pattern(search_pattern)
+        if pattern is not None:
+            params["pattern"] = pattern
+        if search_pattern is not None:
+            params["search_pattern"] = search_pattern
+        return params
+
+    def _search_params(
+        self,
+        country: Any,
+        number_type: Any,
+        features: Any,
+        pattern: Any,
+        search_pattern: Any,
+        size: Any,
+        index: Any,
+        *,
+        size_field: str = "size",
+    ) -> dict[str, Any]:
+        params = {"country": validate_country(country)}
+        number_type = validate_number_type(number_type)
+        features = validate_features(features)
+        if number_type is not None:
+            params["type"] = number_type
+        if features is not None:
+            params["features"] = features
+        params.update(self._listing_params(pattern, search_pattern, size, index, size_field=size_field))
+        return params
+
+    # -- one number ------------------------------------------------------------------------------------------
+
+    def find_owned_number(self, msisdn: str) -> OwnedNumber | None:
+        """The owned number with exactly this msisdn, or None. (There is no get-one endpoint: list, match.)"""
+        msisdn = validate_msisdn(msisdn)
+        for number in self.iter_owned_numbers(pattern=msisdn, search_pattern=0):
+            if number.msisdn == msisdn:
+                return number
+        return None
+
+    def get_owned_number(self, msisdn: str) -> OwnedNumber:
+        """The owned number with exactly this msisdn; `NexmoNumberNotFoundError` if not owned."""
+        msisdn = validate_msisdn(msisdn)
+        number = self.find_owned_number(msisdn)
+        if number is None:
+            raise NexmoNumberNotFoundError(
+                "this account does not own the number", operation="GET /account/numbers", msisdn=msisdn
+            )
+        return number
+
+    # -- writes ----------------------------------------------------------------------------------------------
+
+    def _ownership_after(self, error: NexmoNumbersError, msisdn: str, purpose: str) -> OwnedNumber | None:
+        """Whether `msisdn` is owned after an ambiguous or refused write; ends all retries if unknowable."""
+        log.warning("%s; checking whether %s is owned before deciding anything (%s)", error, msisdn, purpose)
+        try:
+            return self.find_owned_number(msisdn)
+        except NexmoNumbersError as lookup_error:
+            unverified = type(error)(
+                f"{error.detail}; ownership could not be verified afterwards ({lookup_error}), "
+                "so the request was not repeated",
+                **error._context(),
+                **error._extra_state(),
+            )
+            raise DoNotRetry(unverified) from lookup_error
+
+    @staticmethod
+    def _ambiguous(error: NexmoNumbersError) -> bool:
+        """A failure after which the write may or may not have happened."""
+        return isinstance(error, NexmoServerError) or (isinstance(error, NexmoTransportError) and error.sent)
+
+    def buy_number(self, country: str, msisdn: str) -> BuyResult:
+        """Buy `msisdn`. Idempotent: a number this account already owns counts as bought
+        (`already_owned=True`).
+
+        Never repeated blindly: after a timeout, a dropped connection or a 5xx the client checks ownership
+        first and retries only if the number is not owned; a 420 is answered by the same check. 429 is
+        retried (the gateway never processed it).
+        """
+        country = validate_country(country)
+        msisdn = validate_msisdn(msisdn)
+        operation = "POST /number/buy"
+
+        def attempt() -> BuyResult:
+            try:
+                self._send_once(
+                    operation,
+                    "POST",
+                    "/number/buy",
+                    data={"country": country, "msisdn": msisdn},
+                    msisdn=msisdn,
+                )
+            except NexmoMethodFailedError as error:
+                owned = self._ownership_after(error, msisdn, "a 420 may mean we own it already")
+                if owned is not None:
+                    return BuyResult(country=owned.country or country, msisdn=msisdn, already_owned=True)
+                raise
+            except (NexmoServerError, NexmoTransportError) as error:
+                if not self._ambiguous(error):
+                    raise
+                owned = self._ownership_after(error, msisdn, "the purchase may have gone through")
+                if owned is not None:
+                    return BuyResult(country=owned.country or country, msisdn=msisdn, already_owned=True)
+                raise  # known not bought: the retry policy may repeat it safely
+            return BuyResult(country=country, msisdn=msisdn, already_owned=False)
+
+        # idempotent=True is right: attempt() resolves every ambiguous failure before it raises.
+        return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
+
+    def cancel_number(self, country: str, msisdn: str) -> CancelResult:
+        """Cancel (release) `msisdn`. Idempotent: a number no longer owned counts as released
+        (`already_released=True`); ambiguous failures are resolved by checking ownership, as for
+        `buy_number`.
+        """
+        country = validate_country(country)
+        msisdn = validate_msisdn(msisdn)
+        operation = "POST /number/cancel"
+
+        def attempt() -> CancelResult:
+            try:
+                self._send_once(
+                    operation,
+                    "POST",
+                    "/number/cancel",
+                    data={"country": country, "msisdn": msisdn},
+                    msisdn=msisdn,
+                )
+            except NexmoMethodFailedError as error:
+                owned = self._ownership_after(error, msisdn, "a 420 may mean it is released already")
+                if owned is None:
+                    return CancelResult(country=country, msisdn=msisdn, already_released=True)
+                raise
+            except (NexmoServerError, NexmoTransportError) as error:
+                if not self._ambiguous(error):
+                    raise
+                owned = self._ownership_after(error, msisdn, "the cancellation may have gone through")
+                if owned is None:
+                    return CancelResult(country=country, msisdn=msisdn, already_released=True)
+                raise  # still owned: cancelling again is safe
+            return CancelResult(country=country, msisdn=msisdn, already_released=False)
+
+        return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
+
+    def update_number(self, country: str, msisdn: str, **changes: Any) -> OwnedNumber:
+        """Change settings of an owned number without losing the others; returns the number as read back.
+
+        `changes` (Python names): mo_http_url, mo_smpp_sys_type, voice_callback_type,
+        voice_callback_value, voice_status_callback, app_id. `""` clears a setting, None leaves it as it
+        is. The API treats an update as a replace, so the client reads the number, merges the changes,
+        writes every field, reads the number back and raises `NexmoUpdateNotAppliedError` if what it reads
+        is not what it wrote.
+        """
+        country = validate_country(country)
+        msisdn = validate_msisdn(msisdn)
+        wanted = validate_update_changes(changes)
+        current = self.get_owned_number(msisdn)
+        if current.country and current.country != country:
+            raise NexmoValidationError(
+                f"number {msisdn} belongs to country {current.country}, not {country}",
+                field="country",
+                rule=f"must be the number's country ({current.country})",
+                msisdn=msisdn,
+            )
+        if not wanted:
+            return current
+        merged = current.settings()
+        merged.update(wanted)
+        if merged["voice_callback_value"] and not merged["voice_callback_type"]:
+            raise NexmoValidationError(
+                field="voice_callback_value", rule="requires voice_callback_type", msisdn=msisdn
+            )
+        form = {"country": country, "msisdn": msisdn}
+        for name in UPDATE_FIELDS:
+            if name in _ALWAYS_WRITTEN or merged[name] or name in wanted:
+                form[UPDATE_FIELDS[name]] = merged[name]
+        # A full-state write is safe to repeat, so update is retried like a read.
+        self._call("POST /number/update", "POST", "/number/update", data=form, msisdn=msisdn)
+        after = self.get_owned_number(msisdn)
+        actual = after.settings()
+        written = [name for name, wire in UPDATE_FIELDS.items() if wire in form]
+        mismatches = {name: (merged[name], actual[name]) for name in written if merged[name] != actual[name]}
+        if mismatches:
+            details = ", ".join(
+                f"{k}: wrote {v[0]!r}, read back {v[1]!r}" for k, v in sorted(mismatches.items())
+            )
+            raise NexmoUpdateNotAppliedError(
+                f"the API answered success but did not apply the update ({details})",
+                operation="POST /number/update",
+                msisdn=msisdn,
+                mismatches=mismatches,
+            )
+        return after
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP session (unless it was passed in by the caller)."""
+        if self._own_session:
+            self._session.close()
+
+    def __enter__(self) -> NexmoNumbersClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, token_url={self.token_url!r})"

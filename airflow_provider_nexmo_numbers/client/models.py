@@ -1,0 +1,138 @@
+"""Typed results of the Numbers API.
+
+Pydantic models read the wire names (`moHttpUrl`, `voiceCallbackType`, `initialPrice` ...) through aliases
+and expose Python names. Reading is tolerant (unknown fields ignored, features normalised, msisdn coerced
+to a string) because the API's responses vary between gateways; `to_dict()` gives a JSON-safe dict with
+the Python names, which is what operators push to XCom and exports write to tables.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from airflow_provider_nexmo_numbers.client.validation import UPDATE_FIELDS, canonical_features
+
+__all__ = [
+    "AvailableNumber",
+    "BuyResult",
+    "CancelResult",
+    "NumberPage",
+    "OwnedNumber",
+]
+
+
+class _WireModel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    @field_validator("country", mode="before", check_fields=False)
+    @classmethod
+    def _upper_country(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("msisdn", mode="before", check_fields=False)
+    @classmethod
+    def _msisdn_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value.strip().lstrip("+") if isinstance(value, str) else value
+
+    @field_validator("features", mode="before", check_fields=False)
+    @classmethod
+    def _features(cls, value: Any) -> list[str]:
+        return canonical_features(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict with Python field names (features as a list, money as strings)."""
+        return self.model_dump(mode="json", by_alias=False)
+
+
+class OwnedNumber(_WireModel):
+    """A number the account rents, with its configuration."""
+
+    country: str
+    msisdn: str
+    type: str = ""
+    features: list[str] = Field(default_factory=list)
+    mo_http_url: str | None = Field(default=None, alias="moHttpUrl")
+    mo_smpp_sys_type: str | None = Field(default=None, alias="moSmppSysType")
+    voice_callback_type: str | None = Field(default=None, alias="voiceCallbackType")
+    voice_callback_value: str | None = Field(default=None, alias="voiceCallbackValue")
+    voice_status_callback: str | None = Field(default=None, alias="voiceStatusCallback")
+    messages_callback_type: str | None = Field(default=None, alias="messagesCallbackType")
+    messages_callback_value: str | None = Field(default=None, alias="messagesCallbackValue")
+    app_id: str | None = None
+
+    def settings(self) -> dict[str, str]:
+        """The writable settings as Python names, None read as '' (the API's "not set")."""
+        return {name: getattr(self, name) or "" for name in UPDATE_FIELDS}
+
+
+class AvailableNumber(_WireModel):
+    """A number offered for rent by `GET /number/search`; `cost` is the monthly rental in EUR."""
+
+    country: str
+    msisdn: str
+    type: str = ""
+    features: list[str] = Field(default_factory=list)
+    cost: Decimal
+    initial_price: Decimal | None = Field(default=None, alias="initialPrice")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        # mode="json" renders Decimal as a string already; make it explicit so the contract does not hinge
+        # on it.
+        data["cost"] = str(self.cost)
+        data["initial_price"] = None if self.initial_price is None else str(self.initial_price)
+        return data
+
+
+T = TypeVar("T", OwnedNumber, AvailableNumber)
+
+
+class NumberPage(BaseModel, Generic[T]):
+    """One page of a listing or a search. `count` is the total across all pages (0 when the API answered
+    `{}`)."""
+
+    model_config = ConfigDict(frozen=True)
+    count: int
+    numbers: list[T]
+    index: int
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "index": self.index,
+            "size": self.size,
+            "numbers": [number.to_dict() for number in self.numbers],
+        }
+
+
+class BuyResult(BaseModel):
+    """Outcome of a purchase. `already_owned` is True when the account owned the number without this call's
+    purchase being confirmed by a success answer (it was owned before, or an ambiguous failure was
+    resolved by finding the number owned); no money was spent twice either way."""
+
+    model_config = ConfigDict(frozen=True)
+    country: str
+    msisdn: str
+    already_owned: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class CancelResult(BaseModel):
+    """Outcome of a cancellation. `already_released` is True when the account no longer owned the number
+    without this call's cancellation being confirmed by a success answer."""
+
+    model_config = ConfigDict(frozen=True)
+    country: str
+    msisdn: str
+    already_released: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
