@@ -1,8 +1,7 @@
 """Read every owned number page by page, with constant memory and progress a human can follow.
 
-The exports page through `list_owned_numbers` themselves (instead of the hook's flat iterator) because each
-page carries the account's total `count`: that is what turns "page 37" into "page 37 of 120, 2,400 numbers/s,
-about 30 s left" without an extra request.
+Each page carries the account's total `count`: watching the page fetches is what turns "page 37" into
+"page 37 of 120, 2,400 numbers/s, about 30 s left" without an extra request.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ MAX_PAGE_SIZE = 100  # the API's documented maximum for GET /account/numbers
 
 
 class ExportProgress:
-    """Counts pages and numbers; logs at most once per `interval` seconds (plus first page and end)."""
+    """Counts fetched pages and numbers; logs at most every `interval` seconds (plus first page and end)."""
 
     def __init__(self, logger: logging.Logger | Any, interval: float = 10.0, what: str = "export") -> None:
         self.log = logger
@@ -41,12 +40,13 @@ class ExportProgress:
         elapsed = self.seconds
         return self.numbers / elapsed if elapsed > 0 else 0.0
 
-    def page_done(self, count: int | None, page_size: int, numbers_on_page: int) -> None:
+    def page_fetched(self, count: int | None, page_size: int, numbers_on_page: int) -> None:
+        """A page arrived; `count` is the account's total as that page reported it."""
         self.pages += 1
         self.numbers += numbers_on_page
-        if count is not None:
+        if count is not None and (count or self.pages == 1):  # a page past the end reports count 0
             self.total_numbers = count
-            self.total_pages = max(1, math.ceil(count / page_size)) if count else 0
+            self.total_pages = math.ceil(count / page_size)
         now = time.monotonic()
         if self.pages == 1 or now - self._last_log >= self.interval:
             self._last_log = now
@@ -75,23 +75,16 @@ class ExportProgress:
 
 
 def iter_owned_numbers(hook: Any, page_size: int, progress: ExportProgress) -> Iterator[Any]:
-    """Yield every owned number, one page in memory at a time.
+    """Yield every owned number, one page in memory at a time, reporting each page to `progress`.
 
-    Stops on an empty page, a short page, or once the pages cover the latest reported `count` (so no request
-    is made for a page past the end). If the inventory shifts between two pages (a number bought meanwhile),
-    the last numbers of the previous page can come again at the start of the next one: those repeats are
-    skipped, so a snapshot never holds the same msisdn twice.
+    The paging itself (stop rules, numbers shifted by purchases or releases while we page, a server ignoring
+    `index`) is the client's `iter_numbers`; this only wraps its page fetch, which is where `count` is seen.
     """
-    index = 1
-    previous: set[str] = set()
-    while True:
-        page = hook.list_owned_numbers(size=page_size, index=index)
-        numbers = list(page.numbers or [])
-        count = page.count if page.count is not None else None
-        fresh = [n for n in numbers if getattr(n, "msisdn", None) not in previous]
-        progress.page_done(count, page_size, len(fresh))
-        yield from fresh
-        if not numbers or len(numbers) < page_size or (count is not None and index * page_size >= count):
-            return
-        previous = {getattr(n, "msisdn", None) for n in numbers}
-        index += 1
+    from airflow_provider_nexmo_numbers.client.paging import iter_numbers
+
+    def fetch_page(index: int, size: int) -> Any:
+        page = hook.list_owned_numbers(size=size, index=index)
+        progress.page_fetched(page.count, size, len(page.numbers))
+        return page
+
+    return iter_numbers(fetch_page, page_size=page_size, operation="GET /account/numbers")

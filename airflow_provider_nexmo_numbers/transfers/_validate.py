@@ -10,8 +10,12 @@ IDENTIFIER_RULE = "letters, digits and underscores, not starting with a digit, a
 
 
 def is_templated(value: Any) -> bool:
-    """True when Airflow will render the value later, so it can only be checked in execute()."""
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
+    """True when the value is only known at run time (a Jinja template or an XComArg): execute() checks it."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    from airflow.sdk.definitions.xcom_arg import XComArg  # already loaded by BaseOperator
+
+    return isinstance(value, XComArg)
 
 
 def check_identifier(field: str, value: Any) -> str:

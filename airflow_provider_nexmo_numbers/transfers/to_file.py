@@ -175,7 +175,8 @@ def _target(path: Any, storage_conn_id: str | None) -> Any:
 
 def _resolve_format(fmt: str | None, path: Any) -> str:
     if fmt is None:
-        suffix = PurePath(str(getattr(path, "path", path))).suffix.lower()
+        source = path if isinstance(path, str) else getattr(path, "path", "")  # an XComArg has no suffix
+        suffix = PurePath(source).suffix.lower()
         if suffix not in EXTENSIONS:
             raise ValueError(
                 f"format: must be one of {', '.join(FORMATS)}; it cannot be inferred from the path's "

@@ -102,9 +102,8 @@ class NexmoNumbersToSqlOperator(BaseOperator):
     ) -> None:
         if not sql_conn_id or not isinstance(sql_conn_id, str):
             raise ValueError(f"sql_conn_id: must be a non-empty connection id, got {sql_conn_id!r}")
-        if not is_templated(table) or not is_templated(schema):
-            # Validate whatever is already final; templated parts are checked again after rendering.
-            _split_table(table, schema, partial=True)
+        # Validate whatever is already final; templated parts are checked again after rendering.
+        _split_table(table, schema, partial=True)
         check_positive_int("batch_size", batch_size)
         check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
         check_non_negative("progress_interval", progress_interval)
@@ -221,27 +220,26 @@ class NexmoNumbersToSqlOperator(BaseOperator):
 
 def _split_table(table: Any, schema: Any, partial: bool = False) -> tuple[str, ...]:
     """Validate and split the target into (schema, table) or (table,); `partial` skips templated parts."""
-    if not isinstance(table, str) or not table:
-        raise ValueError(f"table: must be a non-empty string, got {table!r}")
-    if schema is not None and not isinstance(schema, str):
-        raise ValueError(f"schema: must be a string, got {schema!r}")
-    parts: list[tuple[str, str]] = []
-    if schema:
-        parts.append(("schema", schema))
     if partial and is_templated(table):
-        pass
-    elif "." in table:
+        table = None
+    elif not isinstance(table, str) or not table:
+        raise ValueError(f"table: must be a non-empty string, got {table!r}")
+    if partial and is_templated(schema):
+        schema = None
+    elif schema is not None and not isinstance(schema, str):
+        raise ValueError(f"schema: must be a string, got {schema!r}")
+    parts: list[str] = []
+    if schema:
+        parts.append(check_identifier("schema", schema))
+    if table and "." in table:
         if schema:
             raise ValueError(f"table: give the schema in `schema` or as 'schema.table', not both: {table!r}")
         if table.count(".") != 1:
             raise ValueError(f"table: at most one dot ('schema.table'), got {table!r}")
-        table_schema, table_name = table.split(".")
-        parts += [("table", table_schema), ("table", table_name)]
-    else:
-        parts.append(("table", table))
-    return tuple(
-        value if partial and is_templated(value) else check_identifier(field, value) for field, value in parts
-    )
+        parts += [check_identifier("table", part) for part in table.split(".")]
+    elif table:
+        parts.append(check_identifier("table", table))
+    return tuple(parts)
 
 
 def _sql_asset(asset: Any, sql_conn_id: str, table: str, schema: str | None) -> Asset | None:
