@@ -292,6 +292,7 @@ def build_plan(
     assumed_cost_per_owned_number: Decimal | None = None,
     known_costs: Mapping[str, Decimal] | None = None,
     adopt_unconfigured: bool = True,
+    claimed: Iterable[str] = (),
     candidate_limit: int | None = None,
 ) -> Plan:
     """Plan a campaign; pure (see the module docstring for the rules).
@@ -311,6 +312,9 @@ def build_plan(
     :param known_costs: msisdn -> monthly cost of owned numbers (e.g. from a previous run's XCom).
     :param adopt_unconfigured: adopt owned numbers that match the identity criteria and carry no setting at
         all.
+    :param claimed: msisdns known to be the campaign's although they may not carry the marker yet: numbers an
+        earlier try of the same task bought (its purchase journal). They are adopted first, whatever their
+        settings and whatever ``adopt_unconfigured`` says; claimed numbers beyond ``count`` are surplus.
     :param candidate_limit: examine at most this many available numbers (None = all).
     """
     configuration = dict(configuration or {})
@@ -327,6 +331,8 @@ def build_plan(
     configured: list[Any] = []
     misconfigured: list[Any] = []
     unconfigured: list[Any] = []
+    claimed_numbers: list[Any] = []
+    claimed_set = {str(m).lstrip("+") for m in claimed}
     owned_msisdns: set[str] = set()
     for number in owned:
         msisdn = _text(field_of(number, "msisdn")).lstrip("+")
@@ -337,6 +343,8 @@ def build_plan(
             continue
         if selector.matches_marker(number):
             (misconfigured if settings_diff(number, configuration) else configured).append(number)
+        elif msisdn in claimed_set:
+            claimed_numbers.append(number)
         elif adopt_unconfigured and is_unconfigured(number):
             unconfigured.append(number)
 
@@ -346,6 +354,7 @@ def build_plan(
     configured.sort(key=by_msisdn)
     misconfigured.sort(key=by_msisdn)
     unconfigured.sort(key=by_msisdn)
+    claimed_numbers.sort(key=by_msisdn)
     ranked = configured + misconfigured
     chosen, surplus_numbers = ranked[:count], ranked[count:]
 
@@ -358,11 +367,11 @@ def build_plan(
             reconfigure.append(_item("reconfigure", number, cost, basis, diff))
         else:
             keep.append(_item("keep", number, cost, basis, {}))
+    gap = max(0, count - len(chosen))
+    adoptable = claimed_numbers + unconfigured
+    adopt = [_item("adopt", n, *owned_cost(n), settings_diff(n, configuration)) for n in adoptable[:gap]]
+    surplus_numbers += claimed_numbers[gap:]  # ours (bought by an earlier try) but not needed
     surplus = [_item("surplus", n, *owned_cost(n), {}) for n in surplus_numbers]
-    adopt = [
-        _item("adopt", n, *owned_cost(n), settings_diff(n, configuration))
-        for n in unconfigured[: max(0, count - len(chosen))]
-    ]
 
     owned_items = (*keep, *reconfigure, *adopt, *surplus)
     owned_total = sum((i.monthly_cost for i in owned_items if i.monthly_cost is not None), Decimal(0))

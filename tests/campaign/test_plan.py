@@ -213,3 +213,20 @@ def test_to_dict_is_json_safe_and_table_is_readable():
     table = p.render_table()
     for text in ("ACTION", "keep", "adopt", "buy", "447700100001", "SHORTFALL", "EUR 1.25"):
         assert text in table
+
+
+def test_claimed_numbers_are_adopted_first_even_without_adopt_unconfigured():
+    numbers = [owned(1), owned(2), owned(3, voice_status_callback="https://s.example/x")]
+    p = plan(
+        owned=numbers,
+        count=2,
+        adopt_unconfigured=False,
+        claimed=["447700900003", "447700900002"],
+        candidates=[avail(1, "1")],
+    )
+    assert [i.msisdn for i in p.adopt] == ["447700900002", "447700900003"]
+    assert p.adopt[1].changes == CONFIG
+    assert p.buy == ()
+    q = plan(owned=numbers, count=1, claimed=["447700900003", "447700900002"])
+    assert [i.msisdn for i in q.adopt] == ["447700900002"]
+    assert [i.msisdn for i in q.surplus] == ["447700900003"]
