@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from airflow_provider_nexmo_numbers.client.models import OwnedNumber
     from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
 
-# Up to this many explicit msisdns are looked up one by one; more are matched against one pass over the account.
+# Up to this many explicit msisdns are looked up one by one; more are matched in one pass over the account.
 _LOOKUP_ONE_BY_ONE = 10
 
 
@@ -128,7 +128,7 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
         self.dry_run = dry_run
         self.validate_at_construction()
 
-    # -- validation ---------------------------------------------------------------------------------------------
+    # -- validation ------------------------------------------------------------------------------------------
 
     def validate_inputs(self) -> None:
         selector = self.check_input("selector", NumberSelector.parse, optional=True)
@@ -143,11 +143,11 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
         if empty and self.msisdns is None and not allow_all:
             self.fail_input(
                 "selector",
-                "an empty selector matches every owned number; give criteria or msisdns, or set allow_all=True "
-                "to really release everything",
+                "an empty selector matches every owned number; give criteria or msisdns, or set "
+                "allow_all=True to really release everything",
             )
 
-    # -- execution ----------------------------------------------------------------------------------------------
+    # -- execution -------------------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
         self.validate_before_requests()
