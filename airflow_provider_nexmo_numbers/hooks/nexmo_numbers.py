@@ -1,0 +1,322 @@
+"""`NexmoNumbersHook`: an Airflow connection of type `nexmo_numbers` -> a `NexmoNumbersClient`.
+
+The hook is the only place that reads a Connection. Constructing it does no I/O (DAG files build operators,
+and operators build hooks, at parse time); the connection is looked up and the client built on the first
+`get_conn()`. The client is imported lazily so that importing this module stays cheap.
+
+Connection fields: host = API base URL (default KPN's), login = client id, password = client secret;
+extras `token_url`, `timeout`, `max_retries`, `rate_limit`, `verify_ssl` (`client_kwargs_from_connection`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+
+if TYPE_CHECKING:
+    from airflow_provider_nexmo_numbers.client import (
+        AvailableNumber,
+        BuyResult,
+        CancelResult,
+        NexmoNumbersClient,
+        NumberPage,
+        OwnedNumber,
+    )
+
+__all__ = ["KNOWN_EXTRAS", "NexmoNumbersHook", "client_kwargs_from_connection"]
+
+KNOWN_EXTRAS = ("token_url", "timeout", "max_retries", "rate_limit", "verify_ssl")
+_TOKEN_PATH = "/oauth/client_credential/accesstoken"
+_TRUE = {"true", "1", "yes", "on", "y", "t"}
+_FALSE = {"false", "0", "no", "off", "n", "f"}
+
+
+def _config_error(conn_id: str, field: str, rule: str, value: Any = None, *, show_value: bool = True):
+    from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
+
+    shown = f" (got {value!r})" if show_value else ""
+    return NexmoValidationError(f"connection {conn_id!r}: {field} {rule}{shown}", field=field, rule=rule)
+
+
+def _is_unset(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _parse_timeout(conn_id: str, value: Any) -> float | tuple[float, float] | None:
+    """A number, a numeric string, 'connect,read', a [connect, read] list or {"connect":..,"read":..}."""
+    if _is_unset(value):
+        return None
+    rule = "must be seconds > 0, or 'connect,read' (e.g. '5,30')"
+    if isinstance(value, Mapping):
+        value = [value.get("connect"), value.get("read")]
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",")] if "," in value else value.strip()
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if len(items) not in (1, 2):
+        raise _config_error(conn_id, "extra.timeout", rule, value)
+    seconds = []
+    for item in items:
+        if isinstance(item, bool):
+            raise _config_error(conn_id, "extra.timeout", rule, value)
+        try:
+            number = float(item)
+        except (TypeError, ValueError):
+            raise _config_error(conn_id, "extra.timeout", rule, value) from None
+        if not number > 0 or number == float("inf"):
+            raise _config_error(conn_id, "extra.timeout", rule, value)
+        seconds.append(number)
+    return seconds[0] if len(seconds) == 1 else (seconds[0], seconds[1])
+
+
+def _parse_int(conn_id: str, name: str, value: Any) -> int | None:
+    if _is_unset(value):
+        return None
+    rule = "must be an integer >= 0"
+    if isinstance(value, bool):
+        raise _config_error(conn_id, f"extra.{name}", rule, value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or value < 0:
+        raise _config_error(conn_id, f"extra.{name}", rule, value)
+    return value
+
+
+def _parse_rate(conn_id: str, value: Any) -> float | None:
+    """Requests per second; unset -> the client's default, 0 -> no client-side limit."""
+    if _is_unset(value):
+        return None
+    rule = "must be a number of requests per second >= 0 (0 disables the client-side limit)"
+    if isinstance(value, bool):
+        raise _config_error(conn_id, "extra.rate_limit", rule, value)
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise _config_error(conn_id, "extra.rate_limit", rule, value) from None
+    if not rate >= 0 or rate == float("inf"):
+        raise _config_error(conn_id, "extra.rate_limit", rule, value)
+    return rate
+
+
+def _parse_verify(conn_id: str, value: Any) -> bool | str | None:
+    """true/false (also as strings), or the path of a CA bundle."""
+    if _is_unset(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        return value.strip()  # a CA bundle path, as requests accepts
+    raise _config_error(conn_id, "extra.verify_ssl", "must be true, false or the path of a CA bundle", value)
+
+
+def _base_url(conn: Any) -> str | None:
+    """host as a URL; a bare host name gets https:// (plus port and schema as the path, URI-style)."""
+    host = (conn.host or "").strip()
+    if not host:
+        return None
+    if "://" in host:
+        return host
+    url = "https://" + host.rstrip("/")
+    if conn.port:
+        url += f":{conn.port}"
+    if conn.schema:
+        url += "/" + conn.schema.strip("/")
+    return url
+
+
+def client_kwargs_from_connection(conn: Any) -> dict[str, Any]:
+    """Keyword arguments of `NexmoNumbersClient` from an Airflow Connection (no I/O, no secrets logged).
+
+    Unset extras fall back to the client's defaults; without `token_url` the token endpoint is KPN's path
+    on the base URL's host (or KPN's production endpoint when no host is set). Plain `http://` is refused
+    for non-loopback hosts because it would send the client secret and tokens in clear text.
+    """
+    from airflow_provider_nexmo_numbers.client.validation import require_secure_url
+
+    conn_id = conn.conn_id or "<unnamed>"
+    if _is_unset(conn.login):
+        raise _config_error(conn_id, "login", "must hold the KPN client id", show_value=False)
+    if _is_unset(conn.password):
+        raise _config_error(conn_id, "password", "must hold the KPN client secret", show_value=False)
+    extra = conn.extra_dejson or {}
+    kwargs: dict[str, Any] = {"client_id": conn.login.strip(), "client_secret": conn.password}
+
+    base_url = _base_url(conn)
+    if base_url is not None:
+        kwargs["base_url"] = _checked_url(conn_id, "host", base_url, require_secure_url)
+    token_url = extra.get("token_url")
+    if _is_unset(token_url):
+        if base_url is not None:
+            origin = urlsplit(base_url)
+            kwargs["token_url"] = f"{origin.scheme}://{origin.netloc}{_TOKEN_PATH}"
+    else:
+        kwargs["token_url"] = _checked_url(
+            conn_id, "extra.token_url", str(token_url).strip(), require_secure_url
+        )
+
+    parsed = {
+        "timeout": _parse_timeout(conn_id, extra.get("timeout")),
+        "max_retries": _parse_int(conn_id, "max_retries", extra.get("max_retries")),
+        "rate_limit": _parse_rate(conn_id, extra.get("rate_limit")),
+        "verify_ssl": _parse_verify(conn_id, extra.get("verify_ssl")),
+    }
+    kwargs.update({key: value for key, value in parsed.items() if value is not None})
+    return kwargs
+
+
+def _checked_url(conn_id: str, field: str, url: str, check: Any) -> str:
+    from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
+
+    try:
+        return check(field, url)
+    except NexmoValidationError as error:
+        raise type(error)(f"connection {conn_id!r}: {error}", field=field, rule=error.rule) from None
+
+
+class NexmoNumbersHook(BaseHook):
+    """Hook for the Nexmo (Vonage) Numbers API through the KPN API Store.
+
+    `get_conn()` returns a cached `NexmoNumbersClient` (one keep-alive session and one OAuth2 token for the
+    life of the hook); the operations below delegate to it with the same signatures. The client secret and
+    every access token are passed to `mask_secret`, so task logs show `***`.
+    """
+
+    conn_name_attr = "nexmo_conn_id"
+    default_conn_name = "nexmo_numbers_default"
+    conn_type = "nexmo_numbers"
+    hook_name = "Nexmo Numbers (KPN)"
+
+    def __init__(self, nexmo_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.nexmo_conn_id = nexmo_conn_id
+        self._client: NexmoNumbersClient | None = None
+
+    def get_conn(self) -> NexmoNumbersClient:
+        """The client built from the connection (looked up on first use, then cached)."""
+        if self._client is None:
+            from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
+
+            conn = self.get_connection(self.nexmo_conn_id)
+            if conn.password:
+                mask_secret(conn.password)
+            unknown = sorted(set(conn.extra_dejson or {}) - set(KNOWN_EXTRAS))
+            if unknown:
+                self.log.warning(
+                    "Connection %r: ignoring unknown extra field(s) %s (known: %s)",
+                    self.nexmo_conn_id,
+                    ", ".join(unknown),
+                    ", ".join(KNOWN_EXTRAS),
+                )
+            kwargs = client_kwargs_from_connection(conn)
+            self._client = NexmoNumbersClient(**kwargs, on_token=mask_secret)
+        return self._client
+
+    @property
+    def client(self) -> NexmoNumbersClient:
+        return self.get_conn()
+
+    def close(self) -> None:
+        """Close the client's HTTP session; the next call builds a new client."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Fetch a token and list one owned number; (ok, message) for the Airflow UI/CLI."""
+        try:
+            client = self.get_conn()
+            client.tokens.get_token()
+            page = client.list_owned_numbers(size=1)
+        except Exception as error:
+            return False, f"{type(error).__name__}: {error}"
+        return True, (
+            f"Connection OK: token granted by {client.token_url}; the account owns {page.count} number(s) "
+            f"at {client.base_url}."
+        )
+
+    # -- operations (same signatures as the client) -----------------------------------------------------
+
+    def list_owned_numbers(
+        self,
+        *,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        size: int = 10,
+        index: int = 1,
+    ) -> NumberPage[OwnedNumber]:
+        return self.get_conn().list_owned_numbers(
+            pattern=pattern, search_pattern=search_pattern, size=size, index=index
+        )
+
+    def iter_owned_numbers(
+        self, *, pattern: str | None = None, search_pattern: int | str | None = None, page_size: int = 100
+    ) -> Iterator[OwnedNumber]:
+        return self.get_conn().iter_owned_numbers(
+            pattern=pattern, search_pattern=search_pattern, page_size=page_size
+        )
+
+    def get_owned_number(self, msisdn: str) -> OwnedNumber:
+        return self.get_conn().get_owned_number(msisdn)
+
+    def find_owned_number(self, msisdn: str) -> OwnedNumber | None:
+        return self.get_conn().find_owned_number(msisdn)
+
+    def search_available_numbers(
+        self,
+        country: str,
+        *,
+        type: str | None = None,
+        features: str | list[str] | None = None,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        size: int = 10,
+        index: int = 1,
+    ) -> NumberPage[AvailableNumber]:
+        return self.get_conn().search_available_numbers(
+            country,
+            type=type,
+            features=features,
+            pattern=pattern,
+            search_pattern=search_pattern,
+            size=size,
+            index=index,
+        )
+
+    def iter_available_numbers(
+        self,
+        country: str,
+        *,
+        type: str | None = None,
+        features: str | list[str] | None = None,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        page_size: int = 100,
+        limit: int | None = None,
+    ) -> Iterator[AvailableNumber]:
+        return self.get_conn().iter_available_numbers(
+            country,
+            type=type,
+            features=features,
+            pattern=pattern,
+            search_pattern=search_pattern,
+            page_size=page_size,
+            limit=limit,
+        )
+
+    def buy_number(self, country: str, msisdn: str) -> BuyResult:
+        return self.get_conn().buy_number(country, msisdn)
+
+    def cancel_number(self, country: str, msisdn: str) -> CancelResult:
+        return self.get_conn().cancel_number(country, msisdn)
+
+    def update_number(self, country: str, msisdn: str, **changes: Any) -> OwnedNumber:
+        return self.get_conn().update_number(country, msisdn, **changes)
