@@ -119,6 +119,8 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         self.defer(
             trigger=self._make_trigger(),
             method_name="execute_complete",
+            # The task object is rebuilt on resume, so the synchronous attempt is carried over explicitly.
+            kwargs={"attempts_before": self._attempts},
             timeout=timedelta(seconds=self.timeout),
         )
 
@@ -148,7 +150,9 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=self._result(status_code, self._attempts))
         return False
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, attempts_before: int = 0
+    ) -> dict[str, Any]:
         """Resume after the trigger fired: success returns the XCom value, anything else fails clearly."""
         if not isinstance(event, dict) or "status" not in event:
             raise AirflowException(f"Webhook readiness trigger sent a malformed event: {event!r}")
@@ -159,7 +163,8 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
                 raise AirflowException(
                     f"Webhook readiness trigger reported success without a ready status: {event!r}"
                 )
-            return self._result(status_code, int(event.get("attempts") or 0), url=event.get("url"))
+            attempts = attempts_before + int(event.get("attempts") or 0)
+            return self._result(status_code, attempts, url=event.get("url"))
         message = event.get("message") or f"webhook readiness check ended with status {status!r}"
         if status == "timeout":
             if self.soft_fail:
