@@ -1,0 +1,120 @@
+"""Configuration of the sandbox: one plain dataclass, serialisable to JSON for the subprocess runner and CLI.
+
+Kept free of FastAPI/uvicorn imports so that building a config (in a fixture, a DAG test, the CLI's argument
+parser) costs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_CLIENT_ID = "sandbox-client"
+DEFAULT_CLIENT_SECRET = "sandbox-secret"
+
+KPN_PREFIX = "/communication/nexmo/phone-numbers"
+TOKEN_PATH = "/oauth/client_credential/accesstoken"
+ADMIN_PREFIX = "/_sandbox"
+
+#: Countries the generated pool covers. FR is the address-required one by default.
+POOL_COUNTRIES = ("GB", "NL", "US", "DE", "FR")
+
+
+@dataclass
+class SandboxConfig:
+    """Everything the sandbox can be told at start; most of it can change at runtime via the admin API.
+
+    Fault rates are probabilities per API request (the five operations), drawn from a generator seeded with
+    `fault_seed` (falls back to `seed`), so a faulty run repeats exactly for the same request sequence.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = 7
+    clients: dict[str, str] = field(default_factory=lambda: {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
+    #: Owned numbers the first client's account starts with (configured, bulk range; cheap even for 100,000).
+    owned_numbers: int = 0
+    owned_country: str = "GB"
+    #: Available numbers generated per (country, type) in the pool.
+    pool_per_type: int = 60
+    address_required_countries: tuple[str, ...] = ("FR",)
+    token_ttl: int = 3599
+    #: Requests per second per client id at the gateway; None = no quota.
+    quota_rps: float | None = None
+    webhook_check: bool = True
+    webhook_timeout: float = 2.0
+    #: Delay before the built-in "demo" webhook (GET /_sandbox/webhooks/demo) starts answering 200.
+    demo_webhook_delay: float = 5.0
+    #: KPN documents "by default it takes landline" for search without `type`; Vonage direct has no default.
+    kpn_default_search_type: str | None = "landline"
+    vonage_direct: bool = True
+    # faults
+    error_rate: float = 0.0
+    error_statuses: tuple[int, ...] = (500, 502, 503, 429)
+    latency_ms: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
+    drop_after_commit_rate: float = 0.0
+    revoke_token_rate: float = 0.0
+    fault_seed: int | None = None
+    # server
+    log_level: str = "warning"
+
+    def __post_init__(self) -> None:
+        if not self.clients:
+            raise ValueError("SandboxConfig.clients needs at least one client id")
+        self.address_required_countries = tuple(c.upper() for c in self.address_required_countries)
+        self.error_statuses = tuple(int(s) for s in self.error_statuses)
+        for name in ("error_rate", "hang_rate", "drop_after_commit_rate", "revoke_token_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"SandboxConfig.{name} must be between 0 and 1, got {value!r}")
+        if self.owned_numbers < 0:
+            raise ValueError("SandboxConfig.owned_numbers must be >= 0")
+        if self.quota_rps is not None and self.quota_rps <= 0:
+            raise ValueError("SandboxConfig.quota_rps must be > 0 or None")
+
+    @property
+    def first_client(self) -> tuple[str, str]:
+        client_id = next(iter(self.clients))
+        return client_id, self.clients[client_id]
+
+    def fault_settings(self) -> dict[str, Any]:
+        """The fault knobs as the admin `set_faults` call takes them."""
+        return {
+            "error_rate": self.error_rate,
+            "error_statuses": list(self.error_statuses),
+            "latency_ms": self.latency_ms,
+            "hang_rate": self.hang_rate,
+            "hang_seconds": self.hang_seconds,
+            "drop_after_commit_rate": self.drop_after_commit_rate,
+            "revoke_token_rate": self.revoke_token_rate,
+            "seed": self.seed if self.fault_seed is None else self.fault_seed,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["address_required_countries"] = list(self.address_required_countries)
+        data["error_statuses"] = list(self.error_statuses)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SandboxConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown SandboxConfig field(s): {', '.join(unknown)}")
+        values = dict(data)
+        for name in ("address_required_countries", "error_statuses"):
+            if name in values:
+                values[name] = tuple(values[name])
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> SandboxConfig:
+        return cls.from_dict(json.loads(text))

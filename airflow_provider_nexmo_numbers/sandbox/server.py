@@ -1,0 +1,258 @@
+"""Run the sandbox: in a background thread of this process, or as a subprocess; always on a free port.
+
+`run_sandbox` is what tests use (about 0.1 s to start); `run_sandbox_subprocess` runs the console script's
+code in its own interpreter (about a second), for tests that must not share the process (or the GIL) with
+the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from .admin_client import SandboxAdmin
+from .config import KPN_PREFIX, TOKEN_PATH, SandboxConfig
+
+URL_LINE = re.compile(r"listening on (http://\S+)")
+
+
+def http_implementation() -> str:
+    """httptools when installed (faster), else h11."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+@dataclass
+class SandboxHandle:
+    """A running sandbox: where it is, whom to log in as, and its admin client."""
+
+    url: str
+    config: SandboxConfig
+    admin: SandboxAdmin = field(init=False)
+    started_in: float = 0.0  # seconds from start call to accepting requests
+
+    def __post_init__(self) -> None:
+        self.admin = SandboxAdmin(self.url)
+
+    @property
+    def base_url(self) -> str:
+        """KPN-flavour API base URL (what a connection's host should be)."""
+        return self.url + KPN_PREFIX
+
+    @property
+    def token_url(self) -> str:
+        return self.url + TOKEN_PATH
+
+    @property
+    def vonage_url(self) -> str:
+        """Vonage-direct base URL (the stand-in for https://rest.nexmo.com)."""
+        return self.url
+
+    @property
+    def client_id(self) -> str:
+        return self.config.first_client[0]
+
+    @property
+    def client_secret(self) -> str:
+        return self.config.first_client[1]
+
+    @property
+    def clients(self) -> dict[str, str]:
+        return dict(self.config.clients)
+
+    def connection_extra(self, **extra: Any) -> dict[str, Any]:
+        return {"token_url": self.token_url, **extra}
+
+    def connection_json(self, **extra: Any) -> str:
+        """JSON for an AIRFLOW_CONN_<ID> environment variable pointing at this sandbox (KPN flavour)."""
+        return json.dumps(
+            {
+                "conn_type": "nexmo_numbers",
+                "host": self.base_url,
+                "login": self.client_id,
+                "password": self.client_secret,
+                "extra": self.connection_extra(**extra),
+            }
+        )
+
+    def connection_uri(self, **extra: Any) -> str:
+        """The same connection as an Airflow URI (the host, a full URL, percent-encoded)."""
+        query = urlencode(
+            {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.connection_extra(**extra).items()}
+        )
+        return (
+            f"nexmo-numbers://{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+            f"@{quote(self.base_url, safe='')}?{query}"
+        )
+
+    def close(self) -> None:
+        self.admin.close()
+
+
+def _config(config: SandboxConfig | None, overrides: dict[str, Any]) -> SandboxConfig:
+    if config is None:
+        return SandboxConfig(**overrides)
+    return dataclasses.replace(config, **overrides) if overrides else config
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: Any, config: SandboxConfig, *, in_process: bool) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_level=config.log_level,
+        log_config=None
+        if in_process
+        else uvicorn.config.LOGGING_CONFIG,  # don't reconfigure the host's logging
+        access_log=False,
+        http=http_implementation(),
+        loop="auto",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=30,
+        server_header=False,
+    )
+
+
+class _ThreadedServer:
+    def __init__(self, config: SandboxConfig) -> None:
+        import uvicorn
+
+        from .app import create_app
+
+        self.sock = bind_socket(config.host, config.port)
+        host, port = self.sock.getsockname()[:2]
+        self.url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+        logging.getLogger("uvicorn.error").setLevel(config.log_level.upper())
+        self.server = uvicorn.Server(uvicorn_config(create_app(config), config, in_process=True))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, name=f"nexmo-sandbox-{port}", daemon=True
+        )
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("the sandbox server thread died during start-up (see the log)")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the sandbox did not start within {timeout} s")
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(timeout=5)
+        self.sock.close()
+
+
+@contextmanager
+def run_sandbox(config: SandboxConfig | None = None, **overrides: Any) -> Iterator[SandboxHandle]:
+    """Run a sandbox in a background thread of this process on a free port (unless config.port is set).
+
+    Example::
+
+        with run_sandbox(SandboxConfig(seed=7, owned_numbers=100)) as sb:
+            requests.post(sb.token_url, params={"grant_type": "client_credentials"},
+                          data={"client_id": sb.client_id, "client_secret": sb.client_secret})
+    """
+    cfg = _config(config, overrides)
+    t0 = time.perf_counter()
+    server = _ThreadedServer(cfg)
+    server.start()
+    handle = SandboxHandle(server.url, cfg, started_in=time.perf_counter() - t0)
+    try:
+        yield handle
+    finally:
+        handle.close()
+        server.stop()
+
+
+@contextmanager
+def run_sandbox_subprocess(
+    config: SandboxConfig | None = None, *, start_timeout: float = 30.0, **overrides: Any
+) -> Iterator[SandboxHandle]:
+    """Run a sandbox in its own Python process (the console script's code) on a free port."""
+    cfg = _config(config, overrides)
+    cmd = [sys.executable, "-m", "airflow_provider_nexmo_numbers.sandbox.cli", "--config-json", cfg.to_json()]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        url = _read_url(proc, start_timeout)
+        handle = SandboxHandle(url, cfg, started_in=time.perf_counter() - t0)
+        threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+        try:
+            yield handle
+        finally:
+            handle.close()
+    finally:
+        stop_process(proc)
+
+
+def _read_url(proc: subprocess.Popen[str], timeout: float) -> str:
+    assert proc.stdout is not None
+    result: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            match = URL_LINE.search(line)
+            if match:
+                result.append(match.group(1))
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not result:
+        stop_process(proc)
+        raise RuntimeError(
+            f"the sandbox subprocess did not report its URL within {timeout} s (exit code {proc.returncode})"
+        )
+    return result[0]
+
+
+def _drain(proc: subprocess.Popen[str]) -> None:
+    try:
+        for _ in proc.stdout or ():
+            pass
+    except (OSError, ValueError):
+        pass
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 5.0) -> int | None:
+    """SIGTERM (uvicorn shuts down gracefully), then SIGKILL if it does not exit in time."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    return proc.returncode

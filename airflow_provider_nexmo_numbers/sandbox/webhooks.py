@@ -1,0 +1,83 @@
+"""Webhooks: the demo endpoints that become ready after a delay, and the readiness check `update` performs.
+
+The check uses an async httpx client on the server's own event loop, so checking a webhook served by this very
+sandbox (the demo one) cannot deadlock: the loop serves the GET while the update handler awaits it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class DemoWebhook:
+    name: str
+    ready_at: float  # time.monotonic()
+    status_until_ready: int = 503
+    hits: dict[str, int] = field(default_factory=dict)
+
+    def answer(self, method: str) -> tuple[int, dict[str, Any]]:
+        self.hits[method] = self.hits.get(method, 0) + 1
+        remaining = self.ready_at - time.monotonic()
+        if remaining > 0:
+            return self.status_until_ready, {
+                "name": self.name,
+                "ready": False,
+                "ready_in": round(remaining, 3),
+            }
+        return 200, {"name": self.name, "ready": True}
+
+    def describe(self) -> dict[str, Any]:
+        remaining = max(0.0, self.ready_at - time.monotonic())
+        return {
+            "name": self.name,
+            "ready": remaining == 0.0,
+            "ready_in": round(remaining, 3),
+            "hits": self.hits,
+            "status_until_ready": self.status_until_ready,
+        }
+
+
+class DemoWebhooks:
+    def __init__(self, default_delay: float) -> None:
+        self._hooks: dict[str, DemoWebhook] = {}
+        self.configure("demo", default_delay)
+
+    def configure(self, name: str, ready_after: float, status_until_ready: int = 503) -> DemoWebhook:
+        hook = DemoWebhook(name, time.monotonic() + max(0.0, ready_after), status_until_ready)
+        self._hooks[name] = hook
+        return hook
+
+    def get(self, name: str) -> DemoWebhook | None:
+        return self._hooks.get(name)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [hook.describe() for hook in self._hooks.values()]
+
+
+class WebhookChecker:
+    """GET the URL with a short timeout; ready only on 200 (no redirects followed)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    async def check(self, url: str) -> tuple[bool, str]:
+        if self._client is None:
+            self._client = httpx.AsyncClient(follow_redirects=False)
+        try:
+            response = await self._client.get(url, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return False, f"webhook check failed: GET {url} raised {type(exc).__name__}"
+        if response.status_code != 200:
+            return False, f"webhook check failed: GET {url} answered {response.status_code}"
+        return True, "webhook check passed"
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
