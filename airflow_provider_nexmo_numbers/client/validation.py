@@ -132,6 +132,8 @@ def validate_msisdn(value: Any, field: str = "msisdn") -> str:
     text = str(value).replace(" ", "").strip()
     if text.startswith("+"):
         text = text[1:]
+    if text == "":
+        raise _fail(field, "must be 7 to 15 digits (E.164 without '+'), got an empty value", value)
     if not text.isascii() or not text.isdigit():
         raise _fail(field, "must contain digits only (E.164 without '+', e.g. '31612345678')", value)
     if not _MSISDN_RE.match(text):
