@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -185,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
-    from .server import bind_socket, uvicorn_config
+    from .serving import bind_socket, uvicorn_config
 
     try:
         sock = bind_socket(cfg.host, cfg.port)
@@ -194,13 +195,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     host, port = sock.getsockname()[:2]
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    server = uvicorn.Server(uvicorn_config(create_app(cfg), cfg, in_process=False))
-    print(banner(url, cfg), flush=True)
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:
+            await super().startup(sockets=sockets)
+            print(banner(url, cfg), flush=True)  # only once requests are being accepted
+
+    server = _Server(uvicorn_config(create_app(cfg), cfg, in_process=False))
+    # uvicorn re-raises the SIGTERM/SIGINT it handled once it has shut down; end quietly with status 0 then.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
     finally:
         sock.close()
     return 0
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

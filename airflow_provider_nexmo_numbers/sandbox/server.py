@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -25,17 +24,9 @@ from urllib.parse import quote, urlencode
 
 from .admin_client import SandboxAdmin
 from .config import KPN_PREFIX, TOKEN_PATH, SandboxConfig
+from .serving import bind_socket, uvicorn_config
 
 URL_LINE = re.compile(r"listening on (http://\S+)")
-
-
-def http_implementation() -> str:
-    """httptools when installed (faster), else h11."""
-    try:
-        import httptools  # noqa: F401
-    except ImportError:
-        return "h11"
-    return "httptools"
 
 
 @dataclass
@@ -109,33 +100,6 @@ def _config(config: SandboxConfig | None, overrides: dict[str, Any]) -> SandboxC
     if config is None:
         return SandboxConfig(**overrides)
     return dataclasses.replace(config, **overrides) if overrides else config
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
-
-
-def uvicorn_config(app: Any, config: SandboxConfig, *, in_process: bool) -> Any:
-    import uvicorn
-
-    return uvicorn.Config(
-        app,
-        log_level=config.log_level,
-        log_config=None
-        if in_process
-        else uvicorn.config.LOGGING_CONFIG,  # don't reconfigure the host's logging
-        access_log=False,
-        http=http_implementation(),
-        loop="auto",
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-        timeout_keep_alive=30,
-        server_header=False,
-    )
 
 
 class _ThreadedServer:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass
@@ -67,8 +68,10 @@ class WebhookChecker:
         self._client: httpx.AsyncClient | None = None
 
     async def check(self, url: str) -> tuple[bool, str]:
+        import httpx  # lazily: only updates with a webhook need it (saves start-up time)
+
         if self._client is None:
-            self._client = httpx.AsyncClient(follow_redirects=False)
+            self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         try:
             response = await self._client.get(url, timeout=self.timeout)
         except httpx.HTTPError as exc:
