@@ -1,0 +1,118 @@
+"""Throttling, server errors and timeouts against the sandbox: what is retried, how long, and when to stop."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_provider_nexmo_numbers.client import (
+    NexmoServerError,
+    NexmoThrottledError,
+    NexmoTransportError,
+    RetryPolicy,
+)
+from tests.client.conftest import request_counts
+
+LIST = "GET /account/numbers"
+
+
+def test_429_waits_for_retry_after_then_succeeds(sandbox, make_client, sleeps):
+    client = make_client()
+    sandbox.admin.queue_fault("status", operation=LIST, status=429, retry_after=3)
+    client.list_owned_numbers()
+    assert request_counts(sandbox, LIST) == {"429": 1, "200": 1}
+    assert len(sleeps.waits) == 1
+    assert 3.0 <= sleeps.waits[0] < 3.1  # Retry-After, not the 10 ms backoff
+    assert client.stats["retries"] == 1
+
+
+def test_429_beyond_the_time_budget_is_raised_with_retry_after(sandbox, make_client, sleeps):
+    client = make_client(retry_policy=RetryPolicy(max_retries=3, max_retry_time=5.0, sleep=sleeps))
+    sandbox.admin.queue_fault("status", operation=LIST, status=429, retry_after=30)
+    with pytest.raises(NexmoThrottledError) as info:
+        client.list_owned_numbers()
+    assert info.value.retry_after == 30.0
+    assert "retry_after=30s" in str(info.value)
+    assert sleeps.waits == []
+
+
+def test_gateway_quota_with_real_waits(sandbox, make_client):
+    """Over the KPN quota (2 req/s): 429 with Retry-After and quota headers; the client waits and succeeds."""
+    sandbox.admin.set_quota(rps=2)
+    client = make_client(real_sleep=True, max_retries=4)
+    started = time.monotonic()
+    for _ in range(4):
+        client.list_owned_numbers(size=1)
+    elapsed = time.monotonic() - started
+    counts = request_counts(sandbox, LIST)
+    assert counts["200"] == 4
+    assert counts.get("429", 0) >= 1
+    assert client.stats["retries"] == counts["429"]
+    assert elapsed < 5.0
+
+
+def test_client_side_rate_limit_stays_under_the_quota(sandbox, make_client):
+    sandbox.admin.set_quota(rps=5)
+    client = make_client(rate_limit=4.0)
+    for _ in range(6):
+        client.list_owned_numbers(size=1)
+    assert request_counts(sandbox, LIST) == {"200": 6}
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_on_reads_is_retried(sandbox, make_client, sleeps, status):
+    client = make_client()
+    sandbox.admin.queue_fault("status", operation=LIST, status=status, count=2)
+    client.list_owned_numbers()
+    assert request_counts(sandbox, LIST) == {str(status): 2, "200": 1}
+    assert len(sleeps.waits) == 2
+    assert client.stats["retries"] == 2
+
+
+def test_5xx_gives_up_after_max_retries(sandbox, make_client, sleeps):
+    client = make_client(max_retries=2)
+    sandbox.admin.queue_fault("status", operation=LIST, status=503, count=10)
+    with pytest.raises(NexmoServerError) as info:
+        client.list_owned_numbers()
+    assert info.value.status == 503
+    assert info.value.operation == LIST
+    assert request_counts(sandbox, LIST) == {"503": 3}
+    assert len(sleeps.waits) == 2
+
+
+def test_other_4xx_are_not_retried(sandbox, make_client):
+    client = make_client()
+    sandbox.admin.queue_fault("status", operation=LIST, status=404)
+    with pytest.raises(Exception, match="http_status=404"):
+        client.list_owned_numbers()
+    assert request_counts(sandbox, LIST) == {"404": 1}
+
+
+def test_hanging_endpoint_times_out_and_is_retried(sandbox, make_client):
+    client = make_client(timeout=(2.0, 0.3))
+    sandbox.admin.queue_fault("hang", operation=LIST, seconds=5)
+    started = time.monotonic()
+    client.list_owned_numbers()
+    assert time.monotonic() - started < 2.0
+    assert client.stats["retries"] == 1
+
+
+def test_hanging_endpoint_gives_up_with_a_transport_error(sandbox, make_client):
+    client = make_client(timeout=(2.0, 0.2), max_retries=1)
+    sandbox.admin.queue_fault("hang", operation=LIST, seconds=5, count=5)
+    started = time.monotonic()
+    with pytest.raises(NexmoTransportError) as info:
+        client.list_owned_numbers()
+    assert time.monotonic() - started < 2.0
+    assert info.value.sent is True
+    assert "read timeout" in str(info.value)
+
+
+def test_connection_refused_is_a_transport_error(make_client):
+    client = make_client(base_url="http://127.0.0.1:9/api", max_retries=1)
+    client.tokens.get_token()  # the token URL is the sandbox's; the API host refuses connections
+    with pytest.raises(NexmoTransportError) as info:
+        client.list_owned_numbers()
+    assert info.value.sent is False
+    assert client.stats["retries"] == 1  # never sent, so retried even though nothing answered
