@@ -7,6 +7,7 @@ never pays for it and works without it installed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -37,6 +38,11 @@ class CsvWriter:
         self._text.flush()
         self._text.detach()  # the caller owns (and closes) the binary handle
 
+    def abort(self) -> None:
+        """Let go of the handle after a failure (the temporary file is discarded anyway)."""
+        with contextlib.suppress(Exception):
+            self._text.detach()
+
 
 def _csv_value(name: str, value: Any) -> Any:
     if value is None:
@@ -65,6 +71,10 @@ class JsonlWriter:
     def close(self) -> None:
         self._text.flush()
         self._text.detach()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._text.detach()
 
 
 class ParquetWriter:
@@ -101,6 +111,14 @@ class ParquetWriter:
     def close(self) -> None:
         self._flush()
         self._writer.close()
+
+    def abort(self) -> None:
+        """Close now, while the temporary file is still open; left to the garbage collector, pyarrow would
+        try to write its footer into an already closed file."""
+        self._columns = {name: [] for name in COLUMN_NAMES}
+        self._pending = 0
+        with contextlib.suppress(Exception):
+            self._writer.close()
 
 
 def parquet_schema(pa: Any) -> Any:

@@ -131,9 +131,13 @@ class NexmoNumbersToFileOperator(BaseOperator):
         rows = 0
         with atomic_write(target) as fh:
             writer = open_writer(self.format, fh, self.batch_size)
-            for number in iter_owned_numbers(self.hook, self.page_size, progress):
-                writer.write(number_record(number, snapshot))
-                rows += 1
+            try:
+                for number in iter_owned_numbers(self.hook, self.page_size, progress):
+                    writer.write(number_record(number, snapshot))
+                    rows += 1
+            except BaseException:
+                writer.abort()
+                raise
             writer.close()
         progress.finished()
         return {
