@@ -18,4 +18,5 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/
 pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.airflow",
+    "tests.fixtures.airflow_db",
 ]
