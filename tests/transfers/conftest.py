@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.airflow import set_nexmo_connection
+
 #: The account size the issue asks exports to handle (100 pages of 100).
 INVENTORY_SIZE = 10_000
 LISTING = "GET /account/numbers"
@@ -101,15 +103,7 @@ def small_inventory(sandbox, nexmo_conn) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def flaky_nexmo_conn(sandbox, monkeypatch) -> str:
     """A Nexmo connection that gives up after one retry, so an injected outage fails the export quickly."""
-    conn = {
-        "conn_type": "nexmo_numbers",
-        "host": sandbox.base_url,
-        "login": sandbox.client_id,
-        "password": sandbox.client_secret,
-        "extra": {"token_url": sandbox.token_url, "rate_limit": 0, "timeout": 5, "max_retries": 1},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_NEXMO_FLAKY", json.dumps(conn))
-    return "nexmo_flaky"
+    return set_nexmo_connection(monkeypatch, "nexmo_flaky", sandbox, max_retries=1)
 
 
 @contextlib.contextmanager
