@@ -30,6 +30,9 @@ test: lint
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
+demo: $(STAMP)
+	$(PY) scripts/demo.py
+
 sandbox: $(STAMP)
 	$(VENV)/bin/nexmo-numbers-sandbox --port 0
 
