@@ -76,6 +76,11 @@ DEFAULT_MAX_RETRY_TIME = 120.0
 # used, so a KPN gateway never sees a field it does not know.
 _ALWAYS_WRITTEN = ("mo_http_url", "mo_smpp_sys_type", "voice_callback_type", "voice_callback_value",
                    "voice_status_callback")  # fmt: skip
+# Deprecated Vonage settings that a number may carry: re-sent unchanged so an update does not clear them.
+_PRESERVED = {
+    "messages_callback_type": "messagesCallbackType",
+    "messages_callback_value": "messagesCallbackValue",
+}
 
 
 def _normalise_timeout(timeout: Any) -> tuple[float, float]:
@@ -519,6 +524,9 @@ class NexmoNumbersClient:
         for name in UPDATE_FIELDS:
             if name in _ALWAYS_WRITTEN or merged[name] or name in wanted:
                 form[UPDATE_FIELDS[name]] = merged[name]
+        for name, wire in _PRESERVED.items():  # not settable here, but a replace must not drop them
+            if getattr(current, name):
+                form[wire] = getattr(current, name)
         # A full-state write is safe to repeat, so update is retried like a read.
         self._call("POST /number/update", "POST", "/number/update", data=form, msisdn=msisdn)
         after = self.get_owned_number(msisdn)

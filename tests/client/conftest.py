@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -67,3 +68,14 @@ def request_counts(sandbox: Any, operation: str) -> dict[str, int]:
 def pick_available(sandbox: Any, country: str = "GB") -> dict[str, Any]:
     """An available number from the sandbox pool (wire names)."""
     return sandbox.admin.pool(country)[0]
+
+
+def wait_for_answers(sandbox: Any, operation: str, total: int, timeout: float = 5.0) -> dict[str, int]:
+    """Wait until the sandbox has answered `total` requests of `operation` (e.g. a hung request finishing
+    after the client gave up on it), so its answer is not counted in the next test's fresh stats."""
+    deadline = time.monotonic() + timeout
+    counts = request_counts(sandbox, operation)
+    while sum(counts.values()) < total and time.monotonic() < deadline:
+        time.sleep(0.05)
+        counts = request_counts(sandbox, operation)
+    return counts
