@@ -1,0 +1,234 @@
+"""NexmoNumbersHook: connection -> client, extras, https rule, masking, test_connection, delegation."""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from airflow.providers.common.compat.sdk import redact
+
+from airflow_provider_nexmo_numbers.client import NexmoAuthError, NexmoNumbersClient, NexmoValidationError
+from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+from tests.fixtures.airflow import conn_env_var, nexmo_connection_json, set_nexmo_connection
+
+
+def _set_raw(monkeypatch, conn_id: str, **fields) -> str:
+    monkeypatch.setenv(conn_env_var(conn_id), json.dumps({"conn_type": "nexmo_numbers", **fields}))
+    return conn_id
+
+
+def test_init_does_no_io(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("get_connection called from __init__")
+
+    monkeypatch.setattr(NexmoNumbersHook, "get_connection", classmethod(boom))
+    hook = NexmoNumbersHook(nexmo_conn_id="does_not_exist")
+    assert hook.nexmo_conn_id == "does_not_exist"
+    assert NexmoNumbersHook().nexmo_conn_id == "nexmo_numbers_default"
+
+
+def test_get_conn_builds_and_caches_the_client(nexmo_conn, sandbox):
+    hook = NexmoNumbersHook()
+    client = hook.get_conn()
+    assert isinstance(client, NexmoNumbersClient)
+    assert hook.get_conn() is client
+    assert client.base_url == sandbox.base_url
+    assert client.token_url == sandbox.token_url
+    assert client.timeout == (5.0, 5.0)
+    assert client.retry_policy.max_retries == 3
+    assert client._limiter.enabled is False
+    hook.close()
+    assert hook.get_conn() is not client
+
+
+def test_operations_delegate_with_one_token(nexmo_conn, sandbox):
+    hook = NexmoNumbersHook(nexmo_conn_id=nexmo_conn)
+    available = hook.search_available_numbers("GB", features=["voice"], size=3)
+    assert available.count > 0
+    target = available.numbers[0]
+    assert hook.buy_number("GB", target.msisdn).to_dict() == {
+        "country": "GB",
+        "msisdn": target.msisdn,
+        "already_owned": False,
+    }
+    assert hook.get_owned_number(target.msisdn).msisdn == target.msisdn
+    assert hook.find_owned_number(target.msisdn) is not None
+    assert [n.msisdn for n in hook.iter_owned_numbers()] == [target.msisdn]
+    assert hook.list_owned_numbers(size=5).count == 1
+    assert len(list(hook.iter_available_numbers("GB", limit=3))) == 3
+    updated = hook.update_number("GB", target.msisdn, voice_status_callback="https://example.com/status")
+    assert updated.voice_status_callback == "https://example.com/status"
+    assert hook.cancel_number("GB", target.msisdn).already_released is False
+    assert sandbox.admin.stats()["tokens_issued"] == 1
+
+
+def test_secret_and_tokens_are_masked(nexmo_conn, sandbox):
+    hook = NexmoNumbersHook()
+    hook.list_owned_numbers(size=1)
+    token = hook.get_conn().tokens.get_token()
+    assert redact(f"Authorization: Bearer {token}") == "Authorization: Bearer ***"
+    assert redact(f"secret={sandbox.client_secret}") == "secret=***"
+
+
+def test_test_connection_ok(nexmo_conn, sandbox):
+    sandbox.admin.seed_owned(3)
+    ok, message = NexmoNumbersHook().test_connection()
+    assert ok is True
+    assert "token granted" in message
+    assert "3 number(s)" in message
+    stats = sandbox.admin.stats()
+    assert stats["token_requests"] == 1
+    assert stats["requests"]["GET /account/numbers"] == {"200": 1}
+
+
+def test_test_connection_bad_secret(sandbox, monkeypatch):
+    conn_id = set_nexmo_connection(monkeypatch, "nexmo_bad", sandbox, client_secret="not-the-secret")
+    ok, message = NexmoNumbersHook(nexmo_conn_id=conn_id).test_connection()
+    assert ok is False
+    assert "NexmoAuthError" in message
+    assert "not-the-secret" not in message
+    with pytest.raises(NexmoAuthError):
+        NexmoNumbersHook(nexmo_conn_id=conn_id).list_owned_numbers()
+
+
+def test_test_connection_reports_config_errors(monkeypatch):
+    conn_id = _set_raw(monkeypatch, "nexmo_plain", host="http://api.example.com/x", login="id", password="s")
+    ok, message = NexmoNumbersHook(nexmo_conn_id=conn_id).test_connection()
+    assert ok is False
+    assert "https" in message
+
+
+def test_token_url_defaults_to_the_hosts_kpn_path(sandbox, monkeypatch):
+    conn_id = set_nexmo_connection(monkeypatch, "nexmo_derived", sandbox, token_url=None)
+    hook = NexmoNumbersHook(nexmo_conn_id=conn_id)
+    assert hook.get_conn().token_url == sandbox.token_url
+    assert hook.list_owned_numbers().count == 0
+
+
+def test_defaults_without_host_or_extras(monkeypatch):
+    conn_id = _set_raw(monkeypatch, "nexmo_bare", login="id", password="secret")
+    client = NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    assert client.base_url == "https://api-prd.kpn.com/communication/nexmo/phone-numbers"
+    assert client.token_url == "https://api-prd.kpn.com/oauth/client_credential/accesstoken"
+    assert client.timeout == (5.0, 30.0)
+    assert client.retry_policy.max_retries == 5
+    assert client._limiter.rate == 2.0
+    assert client.verify_ssl is True
+
+
+def test_bare_host_gets_https(monkeypatch):
+    conn_id = _set_raw(
+        monkeypatch,
+        "nexmo_host",
+        host="api.example.com",
+        schema="base/path",
+        login="id",
+        password="s",
+        port=8443,
+    )
+    client = NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    assert client.base_url == "https://api.example.com:8443/base/path"
+    assert client.token_url == "https://api.example.com:8443/oauth/client_credential/accesstoken"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"timeout": "1,2"}, {"timeout": (1.0, 2.0)}),
+        ({"timeout": [3, 4]}, {"timeout": (3.0, 4.0)}),
+        ({"timeout": {"connect": 1, "read": 9}}, {"timeout": (1.0, 9.0)}),
+        ({"timeout": "7"}, {"timeout": (7.0, 7.0)}),
+        ({"max_retries": "0"}, {"max_retries": 0}),
+        ({"rate_limit": "0.5"}, {"rate": 0.5}),
+        ({"rate_limit": 0}, {"rate": 0.0}),
+        ({"rate_limit": ""}, {"rate": 2.0}),
+        ({"verify_ssl": "false"}, {"verify_ssl": False}),
+        ({"verify_ssl": True}, {"verify_ssl": True}),
+        ({"verify_ssl": "/etc/ssl/ca.pem"}, {"verify_ssl": "/etc/ssl/ca.pem"}),
+    ],
+)
+def test_extras_parsing(monkeypatch, extra, expected):
+    conn_id = _set_raw(monkeypatch, "nexmo_extras", login="id", password="s", extra=extra)
+    client = NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    actual = {
+        "timeout": client.timeout,
+        "max_retries": client.retry_policy.max_retries,
+        "rate": client._limiter.rate,
+        "verify_ssl": client.verify_ssl,
+    }
+    assert {key: actual[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"extra": {"timeout": "soon"}}, "extra.timeout", "seconds"),
+        ({"extra": {"timeout": "1,2,3"}}, "extra.timeout", "connect,read"),
+        ({"extra": {"timeout": -5}}, "extra.timeout", "> 0"),
+        ({"extra": {"max_retries": "many"}}, "extra.max_retries", ">= 0"),
+        ({"extra": {"max_retries": -1}}, "extra.max_retries", ">= 0"),
+        ({"extra": {"rate_limit": "fast"}}, "extra.rate_limit", "requests per second"),
+        ({"extra": {"verify_ssl": 3}}, "extra.verify_ssl", "CA bundle"),
+        ({"host": "http://api-prd.kpn.com/x"}, "host", "https"),
+        ({"extra": {"token_url": "http://auth.example.com/token"}}, "extra.token_url", "https"),
+        ({"login": ""}, "login", "client id"),
+        ({"password": None}, "password", "client secret"),
+    ],
+)
+def test_config_errors_name_the_field(monkeypatch, fields, field, words):
+    conn_id = _set_raw(monkeypatch, "nexmo_broken", **{"login": "id", "password": "s", **fields})
+    with pytest.raises(NexmoValidationError) as info:
+        NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    assert info.value.field == field
+    assert words in str(info.value)
+    assert "nexmo_broken" in str(info.value)
+
+
+def test_plain_http_error_explains_why(monkeypatch):
+    conn_id = _set_raw(monkeypatch, "nexmo_http", host="http://api.example.com/x", login="id", password="s")
+    with pytest.raises(NexmoValidationError) as info:
+        NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    message = str(info.value)
+    assert "client secret" in message
+    assert "unencrypted" in message
+    assert "loopback" in message
+
+
+def test_unknown_extras_are_logged(sandbox, monkeypatch, caplog, capsys):
+    conn_id = _set_raw(
+        monkeypatch, "nexmo_typo", host=sandbox.base_url, login="id", password="s", extra={"timout": 3}
+    )
+    with caplog.at_level(logging.WARNING):
+        NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    captured = capsys.readouterr()
+    # Airflow's structlog set-up may print instead of going through the logging module.
+    assert "ignoring unknown extra field(s) timout" in caplog.text + captured.out + captured.err
+
+
+def test_nexmo_connection_json_helper(sandbox):
+    data = json.loads(nexmo_connection_json(sandbox, rate_limit=1.5))
+    assert data["extra"] == {
+        "token_url": sandbox.token_url,
+        "rate_limit": 1.5,
+        "timeout": 5,
+        "max_retries": 3,
+    }
+
+
+def test_hook_module_imports_nothing_heavy_at_module_level():
+    """DAG parsing imports operator modules, which import the hook module: its top-level imports must not
+    drag in the client (requests, tenacity, pydantic models), the sandbox or heavy libraries."""
+    import airflow_provider_nexmo_numbers.hooks.nexmo_numbers as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top_level.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            top_level.add(node.module or "")
+    assert top_level <= {"__future__", "collections.abc", "typing", "urllib.parse",
+                         "airflow.providers.common.compat.sdk"}, top_level  # fmt: skip
