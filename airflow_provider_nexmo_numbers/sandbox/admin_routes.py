@@ -256,7 +256,9 @@ async def configure_webhook(request: Request) -> Any:
     return {**hook.describe(), "url": url}
 
 
-@router.api_route("/webhooks/{name}", methods=["GET", "POST", "HEAD"], name="demo_webhook")
+@router.api_route(
+    "/webhooks/{name}", methods=["GET", "POST", "HEAD"], name="demo_webhook", include_in_schema=False
+)
 async def demo_webhook(request: Request) -> Response:
     """The demo webhook itself: 503 (or the configured status) until ready, then 200."""
     hook = _sb(request).webhooks.get(request.path_params["name"])
