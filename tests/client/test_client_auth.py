@@ -151,3 +151,13 @@ def test_token_endpoint_outage_is_retried(sandbox, sleeps):
         assert tokens.get_token()
     assert sandbox.admin.stats()["requests"]["token"] == {"503": 2, "200": 1}
     assert len(sleeps.waits) == 2
+
+
+def test_one_keep_alive_connection_for_token_and_api(sandbox, make_client):
+    """Token grant and API calls go over one reused TCP connection (same host in the sandbox)."""
+    client = make_client()
+    for _ in range(5):
+        client.list_owned_numbers(size=1)
+    pool = client._session.get_adapter(sandbox.base_url).poolmanager.connection_from_url(sandbox.base_url)
+    assert pool.num_connections == 1
+    assert pool.num_requests == 6
