@@ -360,7 +360,9 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             if item.msisdn in journal.entries:
                 journal.record(item, configured=True)
 
-        spent = plan.owned_cost
+        # Every queued purchase is reserved up front, so a substitute for a number that could not be bought
+        # only takes the budget that number freed: the total never exceeds the budget, whatever the order.
+        reserved = plan.owned_cost + plan.purchase_cost
         queue = list(plan.buy)
         alternates = list(plan.alternates)
         while queue:
@@ -373,8 +375,10 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             except NexmoMethodFailedError as err:
                 journal.forget(item.msisdn)
                 applied["skipped"].append({"msisdn": item.msisdn, "reason": str(err)})
+                reserved -= cost
                 substitute = next(
-                    (a for a in alternates if budget is None or spent + (a.monthly_cost or 0) <= budget), None
+                    (a for a in alternates if budget is None or reserved + (a.monthly_cost or 0) <= budget),
+                    None,
                 )
                 self.log.warning(
                     "could not buy %s (%s); %s",
@@ -384,10 +388,10 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
                 )
                 if substitute is not None:
                     alternates.remove(substitute)
+                    reserved += substitute.monthly_cost or Decimal(0)
                     queue.append(substitute)
                 continue
             writes += 1
-            spent += cost
             if configuration:
                 hook.update_number(item.country, item.msisdn, **configuration)
                 writes += 1
@@ -437,4 +441,9 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
 
 
 def _costs(items: Sequence[PlanItem]) -> dict[str, str]:
-    return {item.msisdn: str(item.monthly_cost) for item in items if item.monthly_cost is not None}
+    """Costs worth feeding back as ``known_costs``: from a search or already known, never assumed."""
+    return {
+        item.msisdn: str(item.monthly_cost)
+        for item in items
+        if item.monthly_cost is not None and item.cost_basis in ("search", "known")
+    }

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_nexmo_numbers.client.errors import NexmoMethodFailedError
 from airflow_provider_nexmo_numbers.operators.ensure import JOURNAL_KEY, NexmoEnsureNumbersOperator
@@ -293,3 +293,27 @@ def test_surplus_is_left_untouched(sandbox, nexmo_conn, webhook):
     assert len(result["plan"]["surplus"]) == 2
     assert sandbox.admin.stats()["writes"] == writes
     assert len(campaign_numbers(sandbox, webhook)) == 3
+
+
+def test_substitute_never_breaks_the_budget(sandbox, nexmo_conn, webhook):
+    """The cheapest planned number is taken (420); the next alternate costs more than the budget it freed, so
+    it is not bought, even though the budget is not yet spent at that moment."""
+    pool = mobile_pool(sandbox)
+    budget = Decimal(pool[0]["cost"]) + Decimal(pool[1]["cost"])
+    assert Decimal(pool[2]["cost"]) > Decimal(pool[0]["cost"])  # the sandbox's seeded pool
+    sandbox.admin.queue_fault("status", operation="POST /number/buy", status=420)
+    result = ensure(webhook, count=2, monthly_budget=str(budget), on_shortfall="warn").execute({})
+    assert [b["msisdn"] for b in result["applied"]["bought"]] == [pool[1]["msisdn"]]
+    assert result["shortfall"]["missing"] == 1
+    assert Decimal(result["monthly_cost"]) <= budget
+    assert sorted(sandbox.admin.stats()["purchases"]) == [pool[1]["msisdn"]]
+
+
+def test_shortfall_found_while_applying_fails_after_what_fitted(sandbox, nexmo_conn, webhook):
+    pool = mobile_pool(sandbox)
+    budget = Decimal(pool[0]["cost"]) + Decimal(pool[1]["cost"])
+    sandbox.admin.queue_fault("status", operation="POST /number/buy", status=420)
+    with pytest.raises(AirflowException, match=r"1 number\(s\) short after applying"):
+        ensure(webhook, count=2, monthly_budget=str(budget)).execute({})
+    assert sorted(sandbox.admin.stats()["purchases"]) == [pool[1]["msisdn"]]
+    assert [n["msisdn"] for n in campaign_numbers(sandbox, webhook)] == [pool[1]["msisdn"]]
