@@ -14,10 +14,12 @@ Semantics (see also docs/campaigns.md):
   settings equal the configuration are **keep** (no request), the others **reconfigure** (one update each).
   Campaign numbers beyond ``count`` are **surplus**: reported, never touched (releasing is
   `NexmoReleaseNumbersOperator`'s job).
-- **adopt**: when ``adopt_unconfigured`` is true, owned numbers that match the identity criteria but carry no
-  setting at all (how a number looks between purchase and configuration, e.g. after a crash) fill the gap
-  before anything is bought. This is the crash-resume rule: the API is the only state, so a re-run recognises
-  the number a failed run bought but could not configure, instead of buying another.
+- **adopt** fills the gap before anything is bought, first with ``claimed`` numbers (msisdns an earlier try of
+  the same task bought, from its purchase journal: owned and matching the identity criteria, whatever their
+  settings), then, when ``adopt_unconfigured`` is true, with owned numbers that match the identity criteria
+  but carry no setting at all (how a number looks between purchase and configuration, e.g. after a crash).
+  This is the crash-resume rule: a re-run recognises the number a failed try bought but could not configure,
+  instead of buying another.
 - **buy**: the remaining gap is filled from the available numbers that match the identity criteria, are not
   owned and cost at most ``max_monthly_cost``, cheapest first (ties by msisdn), while the total stays within
   ``monthly_budget``. Cheapest-first maximises how many numbers a budget buys.
