@@ -42,7 +42,10 @@ if TYPE_CHECKING:
 PURCHASE_RECORD_KEY = "nexmo_numbers_purchase"
 # How many search results the criteria path examines at most for an affordable number (10 full pages).
 MAX_CANDIDATES = 1000
-_CRITERIA = ("type", "features", "pattern", "search_pattern")
+# Criteria that select a number; `type` is not among them because it also narrows the price check of a given
+# msisdn (the KPN search defaults to landline when no type is given).
+_CRITERIA = ("features", "pattern", "search_pattern")
+_NUMBER_TYPES = ("landline", "mobile-lvn", "landline-toll-free")
 
 
 class _PurchaseRecord:
@@ -70,12 +73,14 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
     """Buy a number, by msisdn or by search criteria, within an optional monthly budget; idempotent on retry.
 
     Give ``msisdn`` (e.g. mapped over a search's XCom) or search criteria (``type``, ``features``,
-    ``pattern``, ``search_pattern``), not both. Just before buying, the number's cost is re-read from a fresh
-    search (``pattern=msisdn``) and checked against ``max_monthly_cost``.
+    ``pattern``, ``search_pattern``), not both; ``type`` may accompany ``msisdn`` to save look-ups. Just
+    before buying, the number's cost is re-read from a fresh search (``pattern=msisdn``) and checked against
+    ``max_monthly_cost``.
 
     :param country: ISO 3166-1 alpha-2 country code (templated).
     :param msisdn: the number to buy (templated).
-    :param type: criteria: ``landline``, ``landline-toll-free`` or ``mobile-lvn`` (templated).
+    :param type: ``landline``, ``landline-toll-free`` or ``mobile-lvn``: a criterion, or with ``msisdn`` the
+        number's type, which spares trying each type in the price check (templated).
     :param features: criteria: list or comma string of ``SMS``, ``VOICE``, ``MMS`` (templated).
     :param pattern: criteria: digits to match (templated).
     :param search_pattern: criteria: 0/``starts_with``, 1/``contains``, 2/``ends_with`` (templated).
@@ -181,7 +186,7 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
     def _buy_msisdn(
         self, country: str, msisdn: str, budget: Decimal | None, dry_run: bool, record: _PurchaseRecord
     ) -> dict[str, Any]:
-        offer = self._fresh_offer(country, msisdn)
+        offer = self._fresh_offer(country, msisdn, self.type)
         if offer is None:
             owned = self.hook.find_owned_number(msisdn)
             if owned is not None:
@@ -219,7 +224,7 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
                 if candidate.cost > budget:
                     continue
                 # Re-read the price right before spending: the pool and its prices can move.
-                fresh = self._fresh_offer(country, candidate.msisdn)
+                fresh = self._fresh_offer(country, candidate.msisdn, candidate.type or self.type)
                 if fresh is None or fresh.cost > budget:
                     self.log.info(
                         "%s is gone or got dearer since the search; trying the next.", candidate.msisdn
@@ -234,9 +239,21 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
             f"({examined} examined)"
         )
 
-    def _fresh_offer(self, country: str, msisdn: str) -> AvailableNumber | None:
-        page = self.hook.search_available_numbers(country, pattern=msisdn, search_pattern=0, size=10)
-        return next((number for number in page.numbers if number.msisdn == msisdn), None)
+    def _fresh_offer(self, country: str, msisdn: str, number_type: str | None) -> AvailableNumber | None:
+        """The number as the search offers it right now (price included), or None if it is not offered.
+
+        The search of one exact number needs its type (KPN searches landlines when none is given), so without
+        a known type each type is tried in turn.
+        """
+        types = [validation().validate_number_type(number_type)] if number_type else list(_NUMBER_TYPES)
+        for candidate_type in types:
+            page = self.hook.search_available_numbers(
+                country, type=candidate_type, pattern=msisdn, search_pattern=0, size=10
+            )
+            offer = next((number for number in page.numbers if number.msisdn == msisdn), None)
+            if offer is not None:
+                return offer
+        return None
 
     def _check_budget(self, offer: AvailableNumber, budget: Decimal | None) -> None:
         if budget is not None and offer.cost > budget:

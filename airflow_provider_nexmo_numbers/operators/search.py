@@ -32,6 +32,8 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
     :param search_pattern: where `pattern` matches: 0/``starts_with``, 1/``contains``, 2/``ends_with``
         (templated).
     :param limit: how many matching numbers to return at most (templated; default 10).
+    :param page_size: search page size, 1 to 100 (default 100; smaller when ``limit`` is smaller and no budget
+        filter applies; templated).
     :param max_monthly_cost: drop numbers whose monthly cost (EUR) exceeds this; a string like ``"1.50"`` or a
         Decimal is compared exactly (templated).
     :param nexmo_conn_id: connection id (templated).
@@ -49,6 +51,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
         "search_pattern",
         "limit",
         "max_monthly_cost",
+        "page_size",
     )
 
     def __init__(
@@ -61,6 +64,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
         search_pattern: int | str | None = None,
         limit: int | str = 10,
         max_monthly_cost: str | Decimal | int | float | None = None,
+        page_size: int | str = MAX_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -71,6 +75,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
         self.search_pattern = search_pattern
         self.limit = limit
         self.max_monthly_cost = max_monthly_cost
+        self.page_size = page_size
         self.validate_at_construction()
 
     def validate_inputs(self) -> None:
@@ -81,6 +86,9 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
         self.check_input("search_pattern", lambda v: validation().validate_search_pattern(v))
         self.check_input("limit", lambda v: parse_int("limit", v, minimum=1), optional=False)
         self.check_input("max_monthly_cost", lambda v: parse_money("max_monthly_cost", v))
+        self.check_input(
+            "page_size", lambda v: validation().validate_page_size(v, "page_size"), optional=False
+        )
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         self.validate_before_requests()
@@ -88,6 +96,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
         budget = (
             None if self.max_monthly_cost is None else parse_money("max_monthly_cost", self.max_monthly_cost)
         )
+        page_size = validation().validate_page_size(self.page_size, "page_size")
 
         found: list[dict[str, Any]] = []
         seen = skipped = 0
@@ -98,7 +107,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
             pattern=self.pattern,
             search_pattern=self.search_pattern,
             # Without a budget every number counts, so ask for no more than needed.
-            page_size=MAX_PAGE_SIZE if budget is not None else min(limit, MAX_PAGE_SIZE),
+            page_size=page_size if budget is not None else min(limit, page_size),
             limit=None if budget is not None else limit,
         ):
             seen += 1

@@ -1,0 +1,72 @@
+"""Real `dag.test()` runs: dynamic task mapping over the operators' XCom, and task retries after a crash.
+
+These need a migrated metadata database (fixture `airflow_db`) and the DAG folder pointed at
+tests/operators/dags.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DAGS = Path(__file__).parent / "dags"
+
+pytestmark = pytest.mark.airflow_db
+
+
+@pytest.fixture
+def dag_bag(airflow_db, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    return bag
+
+
+def _task_states(dag_run) -> dict[tuple[str, int], str]:
+    return {(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()}
+
+
+def _xcom(dag_run, task_id, map_index=-1):
+    ti = next(t for t in dag_run.get_task_instances() if t.task_id == task_id and t.map_index == map_index)
+    return ti.xcom_pull(task_ids=task_id, map_indexes=map_index)
+
+
+def test_mapped_buy_and_update_over_a_search(sandbox, nexmo_conn, dag_bag):
+    webhook = sandbox.admin.webhook_url(name="dag-mapped", ready_after=0)
+    dag = dag_bag.get_dag("nexmo_operators_mapped")
+
+    dag_run = dag.test(run_conf={"webhook": webhook, "budget": "50.00"})
+
+    states = _task_states(dag_run)
+    assert dag_run.state == "success", states
+    assert sorted(k for k in states if k[0] == "buy") == [("buy", 0), ("buy", 1), ("buy", 2)]
+    assert sorted(k for k in states if k[0] == "configure") == [("configure", i) for i in range(3)]
+    assert set(states.values()) == {"success"}
+
+    stats = sandbox.admin.stats()
+    owned = {n["msisdn"]: n for n in sandbox.admin.owned()}
+    assert len(stats["purchases"]) == 3
+    assert set(stats["purchases"].values()) == {1}
+    for msisdn in stats["purchases"]:
+        assert owned[msisdn]["moHttpUrl"] == webhook
+    assert stats["updates"] == dict.fromkeys(stats["purchases"], 1)
+    assert stats["cancellations"] == {}  # the release was a dry run
+
+
+def test_retried_buy_by_criteria_buys_once(sandbox, nexmo_conn, dag_bag):
+    dag = dag_bag.get_dag("nexmo_operators_retry")
+    # First try: the purchase commits but its answer is lost, and the client's look-up keeps failing.
+    sandbox.admin.queue_fault("drop_after_commit", operation="POST /number/buy")
+    sandbox.admin.queue_fault("status", operation="GET /account/numbers", status=503, count=4)
+
+    dag_run = dag.test()
+
+    assert dag_run.state == "success", _task_states(dag_run)
+    ti = dag_run.get_task_instances()[0]
+    assert ti.try_number == 2
+    stats = sandbox.admin.stats()
+    assert len(stats["purchases"]) == 1
+    assert set(stats["purchases"].values()) == {1}
