@@ -94,8 +94,9 @@ class SandboxAdmin:
         retry_after: float | None = None,
         seconds: float | None = None,
     ) -> dict[str, Any]:
-        """One-shot fault(s) for the next matching request(s): kind "status", "hang", "drop_after_commit" or
-        "revoke_token"; operation like "POST /number/buy" or "token"; None = any API operation."""
+        """One-shot fault(s) for the next matching request(s): kind "status", "hang", "drop_after_commit",
+        "revoke_token" or "error_code" (HTTP 200 with error-code `status`); operation like "POST /number/buy"
+        or "token"; None = any API operation."""
         return self._call(
             "POST",
             "/faults/queue",

@@ -20,7 +20,7 @@ from .stats import OPERATIONS, TOKEN, WRITE_OPERATIONS
 
 log = logging.getLogger(__name__)
 
-KINDS = ("status", "hang", "drop_after_commit", "revoke_token")
+KINDS = ("status", "hang", "drop_after_commit", "revoke_token", "error_code")
 DEFAULT_STATUSES = (500, 502, 503, 429)
 CONTROL_KEY = "nexmo_sandbox.control"
 
@@ -124,6 +124,8 @@ class FaultInjector:
             )
         if kind == "status" and (status is None or not 400 <= int(status) <= 599):
             raise ValueError("a 'status' fault needs status between 400 and 599")
+        if kind == "error_code" and (status is None or int(status) == 200 or operation == TOKEN):
+            raise ValueError("an 'error_code' fault needs status (the error-code, not 200), not the token")
         if kind == "drop_after_commit" and operation == TOKEN:
             raise ValueError("drop_after_commit cannot target the token endpoint")
         if int(count) < 1:

@@ -193,6 +193,10 @@ async def _apply_fault(
             extra["Retry-After"] = "1"
         extra[REASON_HEADER] = "injected fault"
         return _finish(sb, op, status, injected_error_body(status, kpn=kpn, identifier=client_id), extra)
+    if fault.kind == "error_code":  # HTTP 200 whose envelope says failure: nothing is processed
+        extra = {**headers, REASON_HEADER: "injected fault"}
+        body = injected_error_body(fault.status or 500, kpn=False, identifier=client_id)
+        return _finish(sb, op, 200, body, extra)
     return None  # drop_after_commit: handled after the operation ran
 
 

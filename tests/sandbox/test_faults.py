@@ -217,3 +217,13 @@ def test_bad_fault_settings_are_rejected(sandbox, call, message):
         call(sandbox.admin)
     assert info.value.status == 400
     assert message in info.value.detail
+
+
+def test_error_code_fault_is_http_200_with_a_failure_envelope(sandbox, api):
+    msisdn = api.first_available("GB")["msisdn"]
+    sandbox.admin.queue_fault("error_code", "POST /number/buy", status=500)
+    response = api.buy("GB", msisdn)
+    assert response.status_code == 200
+    assert response.json() == {"error-code": "500", "error-code-label": "internal error"}
+    assert sandbox.admin.stats()["purchases"] == {}
+    assert api.buy("GB", msisdn).json() == {"error-code": "200", "error-code-label": "success"}
