@@ -8,6 +8,8 @@ timeouts), and `/headers` answers 200 only when the `X-Hook-Secret` header equal
 
 from __future__ import annotations
 
+import itertools
+import re
 import socket
 import threading
 import time
@@ -106,21 +108,12 @@ def local_webhook() -> Iterator[LocalWebhook]:
 
 
 @pytest.fixture
-def delayed_webhook(request: pytest.FixtureRequest) -> Iterator[Callable[[float], str]]:
-    """Factory: a URL answering 503 until `ready_after` seconds from now, then 200 (sandbox webhook)."""
-    try:
-        sandbox = request.getfixturevalue("sandbox")
-    except pytest.FixtureLookupError:  # TEMPORARY until the sandbox lands
-        with LocalWebhook() as server:
-
-            def make_local(ready_after: float) -> str:
-                return server.url(f"ready-after/{time.monotonic() - server._server.started + ready_after}")
-
-            yield make_local
-        return
-    counter = iter(range(1_000_000))
+def delayed_webhook(sandbox, request: pytest.FixtureRequest) -> Callable[[float], str]:
+    """Factory: the sandbox's delayed webhook, answering 503 until `ready_after` s from the call, then 200."""
+    base = re.sub(r"[^A-Za-z0-9-]+", "-", request.node.name)[:40].strip("-")
+    counter = itertools.count()
 
     def make(ready_after: float) -> str:
-        return sandbox.admin.webhook_url(f"{request.node.name[:40]}-{next(counter)}", ready_after=ready_after)
+        return sandbox.admin.webhook_url(f"{base}-{next(counter)}", ready_after=ready_after)
 
-    yield make
+    return make
