@@ -211,7 +211,10 @@ class NexmoNumbersToSqlOperator(BaseOperator):
             conn.commit()
         except BaseException:
             # Nothing of this run becomes visible: the snapshot's previous rows stay as they were.
-            conn.rollback()
+            try:
+                conn.rollback()
+            except Exception:  # a broken connection rolls back on its own; keep the original error
+                self.log.warning("Rollback on %s failed", qualified, exc_info=True)
             raise
         finally:
             conn.close()
