@@ -183,10 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nexmo-numbers-sandbox: {exc}", file=sys.stderr)
         return 2
 
-    import uvicorn
-
-    from .app import create_app
-    from .serving import bind_socket, uvicorn_config
+    from .serving import bind_socket, make_server
 
     try:
         sock = bind_socket(cfg.host, cfg.port)
@@ -195,13 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     host, port = sock.getsockname()[:2]
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-
-    class _Server(uvicorn.Server):
-        async def startup(self, sockets: list | None = None) -> None:
-            await super().startup(sockets=sockets)
-            print(banner(url, cfg), flush=True)  # only once requests are being accepted
-
-    server = _Server(uvicorn_config(create_app(cfg), cfg, in_process=False))
+    # the banner is printed only once requests are being accepted
+    server = make_server(cfg, in_process=False, on_started=lambda: print(banner(url, cfg), flush=True))
     # uvicorn re-raises the SIGTERM/SIGINT it handled once it has shut down; end quietly with status 0 then.
     signal.signal(signal.SIGTERM, _exit_quietly)
     try:

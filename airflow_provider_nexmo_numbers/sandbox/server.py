@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 
 from .admin_client import SandboxAdmin
 from .config import KPN_PREFIX, TOKEN_PATH, SandboxConfig
-from .serving import bind_socket, uvicorn_config
+from .serving import bind_socket, make_server
 
 URL_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -104,15 +104,11 @@ def _config(config: SandboxConfig | None, overrides: dict[str, Any]) -> SandboxC
 
 class _ThreadedServer:
     def __init__(self, config: SandboxConfig) -> None:
-        import uvicorn
-
-        from .app import create_app
-
         self.sock = bind_socket(config.host, config.port)
         host, port = self.sock.getsockname()[:2]
         self.url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
         logging.getLogger("uvicorn.error").setLevel(config.log_level.upper())
-        self.server = uvicorn.Server(uvicorn_config(create_app(config), config, in_process=True))
+        self.server = make_server(config, in_process=True)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, name=f"nexmo-sandbox-{port}", daemon=True
         )

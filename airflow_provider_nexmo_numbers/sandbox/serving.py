@@ -6,6 +6,7 @@ Binding the socket ourselves is how port 0 works: the OS picks a free port, know
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from .config import SandboxConfig
@@ -29,15 +30,39 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def make_server(
+    config: SandboxConfig, *, in_process: bool, on_started: Callable[[], None] | None = None
+) -> Any:
+    """A uvicorn.Server for a new sandbox app; on shutdown it first releases hung requests (they answer 504),
+    so stopping never waits for an injected hang."""
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(config)
+    sandbox = app.app.state.sandbox
+
+    class SandboxServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if on_started is not None and not self.should_exit:
+                on_started()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            sandbox.faults.release_hangs()
+            await super().shutdown(sockets=sockets)
+
+    return SandboxServer(uvicorn_config(app, config, in_process=in_process))
+
+
 def uvicorn_config(app: Any, config: SandboxConfig, *, in_process: bool) -> Any:
     import uvicorn
 
     return uvicorn.Config(
         app,
         log_level=config.log_level,
-        log_config=None
-        if in_process
-        else uvicorn.config.LOGGING_CONFIG,  # don't reconfigure the host's logging
+        # in-process: don't reconfigure the host's logging
+        log_config=None if in_process else uvicorn.config.LOGGING_CONFIG,
         access_log=False,
         http=http_implementation(),
         loop="auto",

@@ -197,3 +197,25 @@ def test_the_sandbox_imports_nothing_from_the_provider():
             r"(from|import)\s+airflow_provider_nexmo_numbers\.(client|hooks|operators)", text
         ), path
         assert not re.search(r"from \.\.(client|hooks|operators)", text), path
+
+
+def test_stopping_does_not_wait_for_a_hung_request(sandbox_server):
+    import threading
+
+    result = {}
+    with run_sandbox() as sb:
+        token = fetch_token(sb)
+        sb.admin.queue_fault("hang", seconds=30)
+        url = sb.base_url + "/account/numbers"
+        thread = threading.Thread(
+            target=lambda: result.update(
+                r=requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            )
+        )
+        thread.start()
+        time.sleep(0.2)
+        t0 = time.perf_counter()
+    stopped_in = time.perf_counter() - t0
+    thread.join(5)
+    assert stopped_in < 2.0
+    assert result["r"].status_code == 504
