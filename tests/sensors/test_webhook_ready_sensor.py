@@ -241,3 +241,17 @@ def test_import_is_cheap_and_warning_free():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_url_from_an_upstream_task_is_checked_at_run_time():
+    import pendulum
+    from airflow.sdk import DAG, task
+
+    with DAG("xcom_url", schedule=None, start_date=pendulum.datetime(2024, 1, 1)):
+
+        @task
+        def hook_url() -> str:
+            return "https://hooks.example.com/sms"
+
+        sensor = NexmoWebhookReadySensor(task_id="wait", url=hook_url(), timeout=timedelta(minutes=5))
+    assert sensor.timeout == 300
