@@ -14,10 +14,13 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(240)]
 
 
 @pytest.fixture
-def export_dag(airflow_db, monkeypatch):
-    # Before anything imports a provider hook (e.g. the sqlite_warehouse fixture): from then on the DAG bundle
-    # configuration no longer follows the environment, and dag.test() would look in $AIRFLOW_HOME/dags.
+def export_dag(airflow_db, sqlite_warehouse, monkeypatch):
+    # dag.test() syncs the DAG from the dags-folder bundle, whose path comes from airflow.settings.DAGS_FOLDER
+    # (computed once at import) as well as from the config.
+    import airflow.settings
+
     monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS))
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS))
