@@ -499,7 +499,7 @@ class NexmoNumbersClient:
         voice_callback_value, voice_status_callback, app_id. `""` clears a setting, None leaves it as it
         is. The API treats an update as a replace, so the client reads the number, merges the changes,
         writes every field, reads the number back and raises `NexmoUpdateNotAppliedError` if what it reads
-        is not what it wrote.
+        is not what it wrote. With no changes (all None) nothing is written and the current number returned.
         """
         country = validate_country(country)
         msisdn = validate_msisdn(msisdn)
