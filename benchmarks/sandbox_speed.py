@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import requests
 
 from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox, run_sandbox_subprocess
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User+system CPU time of a process (Linux /proc), to see the server's own cost per page under load."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(base_url: str, token: str, owned: int, seconds: float) -> dict[str, float | int]:
@@ -66,14 +77,21 @@ def main(argv: list[str] | None = None) -> int:
             data={"client_id": sb.client_id, "client_secret": sb.client_secret},
             timeout=10,
         ).json()["access_token"]
+        cpu_before = cpu_seconds(sb.pid) if not args.in_process and sb.pid else None
+        measured = measure(sb.base_url, token, args.owned, args.seconds)
+        cpu_after = cpu_seconds(sb.pid) if cpu_before is not None and sb.pid else None
         result = {
             "benchmark": "sandbox_speed",
             "mode": "in-process" if args.in_process else "subprocess",
             "owned": args.owned,
             "page_size": 100,
             "startup_seconds": round(sb.started_in, 3),
-            **measure(sb.base_url, token, args.owned, args.seconds),
+            **measured,
         }
+        if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
+            per_page = (cpu_after - cpu_before) / measured["pages"]
+            result["server_cpu_ms_per_page"] = round(per_page * 1000, 3)
+            result["server_capacity_pages_per_second"] = round(1 / per_page, 1)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

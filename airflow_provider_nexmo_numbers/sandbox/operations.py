@@ -120,9 +120,8 @@ async def serve(sb: Sandbox, request: Request, op: str, *, kpn: bool) -> Respons
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
     # 1. authentication
-
     if kpn:
-        client_id, _token, fault_body = sb.tokens.verify(request.headers.get("authorization"))
+        client_id, _, fault_body = sb.tokens.verify(request.headers.get("authorization"))
         if client_id is None:
             return _finish(sb, op, 401, fault_body or FAULT_INVALID_TOKEN)
     else:

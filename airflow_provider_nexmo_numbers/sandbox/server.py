@@ -37,6 +37,7 @@ class SandboxHandle:
     config: SandboxConfig
     admin: SandboxAdmin = field(init=False)
     started_in: float = 0.0  # seconds from start call to accepting requests
+    pid: int | None = None  # the server's process (this one for run_sandbox)
 
     def __post_init__(self) -> None:
         self.admin = SandboxAdmin(self.url)
@@ -146,7 +147,7 @@ def run_sandbox(config: SandboxConfig | None = None, **overrides: Any) -> Iterat
     t0 = time.perf_counter()
     server = _ThreadedServer(cfg)
     server.start()
-    handle = SandboxHandle(server.url, cfg, started_in=time.perf_counter() - t0)
+    handle = SandboxHandle(server.url, cfg, started_in=time.perf_counter() - t0, pid=os.getpid())
     try:
         yield handle
     finally:
@@ -166,7 +167,7 @@ def run_sandbox_subprocess(
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     try:
         url = _read_url(proc, start_timeout)
-        handle = SandboxHandle(url, cfg, started_in=time.perf_counter() - t0)
+        handle = SandboxHandle(url, cfg, started_in=time.perf_counter() - t0, pid=proc.pid)
         threading.Thread(target=_drain, args=(proc,), daemon=True).start()
         try:
             yield handle
