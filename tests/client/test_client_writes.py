@@ -195,3 +195,9 @@ class TestUpdate:
         after = client.update_number("GB", owned, voice_status_callback="https://e.com/s")
         assert after.voice_status_callback == "https://e.com/s"
         assert request_counts(sandbox, UPDATE) == {"dropped": 1, "200": 1}
+
+
+def test_update_without_changes_writes_nothing(sandbox, make_client, owned):
+    number = make_client().update_number("GB", owned, mo_http_url=None, app_id=None)
+    assert number.msisdn == owned
+    assert request_counts(sandbox, UPDATE) == {}
