@@ -225,9 +225,8 @@ async def list_owned(call: Call) -> Response:
     start = lo + (index - 1) * size
     if start >= hi:
         return call.answer(200, EMPTY_BODY)
-    kpn = call.kpn
     return call.answer(
-        200, _page(hi - lo, [account.fragment(m, kpn=kpn) for m in numbers[start : min(hi, start + size)]])
+        200, _page(hi - lo, account.fragments(numbers[start : min(hi, start + size)], kpn=call.kpn))
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from .pool import BULK_RANGES, MMS, Pool, derived_spec, generate_specs
@@ -32,14 +31,23 @@ SEEDED_MO_HTTP_URL = "https://hooks.example.com/nexmo/inbound"
 SEEDED_STATUS_URL = "https://hooks.example.com/nexmo/status"
 
 
-@dataclass(frozen=True, slots=True)
-class SeedBlock:
-    """Shared description of bulk-seeded numbers; a record is derived from it and the msisdn on demand."""
+_HOLE = "@@MSISDN@@"  # JSON-safe, cannot occur in generated values
 
-    country: str
-    type: str
-    features: tuple[str, ...]
-    configured: bool
+
+class SeedBlock:
+    """Shared description of bulk-seeded numbers; a record is derived from it and the msisdn on demand.
+
+    `templates[kpn]` is the number's JSON split where the msisdn goes, so an untouched bulk number is
+    serialised with one bytes.join (no dict, no json.dumps).
+    """
+
+    __slots__ = ("configured", "country", "features", "templates", "type")
+
+    def __init__(self, country: str, type: str, features: tuple[str, ...], configured: bool) -> None:
+        self.country, self.type, self.features, self.configured = country, type, features, configured
+        self.templates = tuple(
+            dumps(owned_wire(self.record(_HOLE), kpn=kpn)).split(_HOLE.encode()) for kpn in (False, True)
+        )
 
     def record(self, msisdn: str) -> dict[str, Any]:
         rec: dict[str, Any] = {
@@ -54,18 +62,6 @@ class SeedBlock:
             rec["voiceCallbackValue"] = f"sip:{msisdn}@sip.example.com"
             rec["voiceStatusCallback"] = SEEDED_STATUS_URL
         return rec
-
-    def fragment(self, msisdn: str, *, kpn: bool) -> bytes:
-        """The number's JSON without building a dict: a template split where the msisdn goes."""
-        parts = _TEMPLATES.get((self, kpn))
-        if parts is None:
-            template = dumps(owned_wire(self.record(_HOLE), kpn=kpn))
-            parts = _TEMPLATES[self, kpn] = template.split(_HOLE.encode())
-        return msisdn.encode().join(parts)
-
-
-_HOLE = "@@MSISDN@@"  # JSON-safe, cannot occur in generated values
-_TEMPLATES: dict[tuple[SeedBlock, bool], list[bytes]] = {}
 
 
 def owned_wire(rec: dict[str, Any], *, kpn: bool) -> dict[str, Any]:
@@ -145,15 +141,23 @@ class Account:
         self._frag[0].pop(msisdn, None)
         self._frag[1].pop(msisdn, None)
 
-    def fragment(self, msisdn: str, *, kpn: bool) -> bytes:
+    def fragments(self, msisdns: list[str], *, kpn: bool) -> list[bytes]:
+        """The JSON of each number, in order: cached per flavour, templated for untouched bulk numbers."""
         cache = self._frag[kpn]
-        frag = cache.get(msisdn)
-        if frag is None:
-            item = self._items[msisdn]
-            if isinstance(item, SeedBlock):  # untouched bulk number: template, not cached (100,000 of them)
-                return item.fragment(msisdn, kpn=kpn)
-            frag = cache[msisdn] = dumps(owned_wire(item, kpn=kpn))
-        return frag
+        items = self._items
+        out = []
+        for msisdn in msisdns:
+            frag = cache.get(msisdn)
+            if frag is None:
+                item = items[msisdn]
+                if (
+                    item.__class__ is SeedBlock
+                ):  # untouched bulk number: template, not cached (100,000 of them)
+                    frag = msisdn.encode().join(item.templates[kpn])
+                else:
+                    frag = cache[msisdn] = dumps(owned_wire(item, kpn=kpn))
+            out.append(frag)
+        return out
 
     def _peek(self, msisdn: str) -> tuple[str, str | None]:
         item = self._items[msisdn]
