@@ -227,3 +227,27 @@ def test_error_code_fault_is_http_200_with_a_failure_envelope(sandbox, api):
     assert response.json() == {"error-code": "500", "error-code-label": "internal error"}
     assert sandbox.admin.stats()["purchases"] == {}
     assert api.buy("GB", msisdn).json() == {"error-code": "200", "error-code-label": "success"}
+
+
+def test_token_endpoint_faults(sandbox):
+    def grant():
+        return requests.post(
+            sandbox.token_url,
+            params={"grant_type": "client_credentials"},
+            data={"client_id": sandbox.client_id, "client_secret": sandbox.client_secret},
+            timeout=5,
+        )
+
+    sandbox.admin.queue_fault("revoke_token", "token")
+    response = grant()
+    assert response.status_code == 401
+    assert response.json() == {"ErrorCode": "invalid_client", "Error": "Client credentials are invalid"}
+    sandbox.admin.queue_fault("hang", "token", seconds=0.3)
+    t0 = time.perf_counter()
+    assert grant().status_code == 200
+    assert time.perf_counter() - t0 >= 0.3
+    sandbox.admin.queue_fault("status", "token", status=429)
+    response = grant()
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert sandbox.admin.stats()["requests"]["token"] == {"401": 1, "200": 1, "429": 1}

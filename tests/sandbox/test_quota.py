@@ -73,3 +73,14 @@ def test_fractional_rate_and_reset_turns_quota_off(sandbox, api):
     api._token = None
     assert all(r.status_code == 200 for r in burst(api, 5))
     assert "quota-limit" not in api.get("/account/numbers").headers
+
+
+def test_vonage_flavour_is_throttled_per_api_key_with_its_own_body(sandbox):
+    from .conftest import Vonage
+
+    vonage = Vonage(sandbox)
+    sandbox.admin.set_quota(1)
+    throttled = [r for r in (vonage.get("/account/numbers") for _ in range(3)) if r.status_code == 429]
+    assert throttled
+    assert throttled[0].json() == {"error-code": "429", "error-code-label": "too many requests"}
+    assert throttled[0].headers["Retry-After"] == "1"
