@@ -1,0 +1,31 @@
+"""Benchmark 5, sandbox speed: pages of 100 owned numbers the sandbox serves per second.
+
+Reuses `benchmarks.sandbox_speed.measure` (its owner's loop: one keep-alive session, one token, pages of 100
+cycling through the account) against the shared sandbox process, reset to the account size first. It says
+whether the sandbox, not the client, is the ceiling of the export figures: the floor loop of the export
+benchmark reads at most this many pages per second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from benchmarks.sandbox_speed import measure
+
+
+def run(sb: Any, *, owned: int, seconds: float, log: Any = print) -> dict[str, Any]:
+    sb.admin.reset(owned_numbers=owned)
+    token = requests.post(
+        sb.token_url,
+        params={"grant_type": "client_credentials"},
+        data={"client_id": sb.client_id, "client_secret": sb.client_secret},
+        timeout=10,
+    ).json()["access_token"]
+    result: dict[str, Any] = {"owned": owned, "page_size": 100, **measure(sb.base_url, token, owned, seconds)}
+    log(
+        f"  {result['pages_per_second']} pages/s ({result['numbers_per_second']:,.0f} numbers/s), "
+        f"p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms"
+    )
+    return result
