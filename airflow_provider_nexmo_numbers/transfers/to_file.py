@@ -60,7 +60,13 @@ class NexmoNumbersToFileOperator(BaseOperator):
     Returns (XCom) ``{"rows", "path", "format", "snapshot_id", "snapshot_date", "pages", "seconds"}``.
     """
 
-    template_fields: Sequence[str] = ("path", "snapshot_id", "snapshot_date")
+    template_fields: Sequence[str] = (
+        "path",
+        "storage_conn_id",
+        "nexmo_conn_id",
+        "snapshot_id",
+        "snapshot_date",
+    )
     ui_color = "#c9e4ff"
 
     def __init__(
@@ -129,16 +135,19 @@ class NexmoNumbersToFileOperator(BaseOperator):
         )
         progress = ExportProgress(self.log, self.progress_interval, what=f"export to {shown}")
         rows = 0
-        with atomic_write(target) as fh:
-            writer = open_writer(self.format, fh, self.batch_size)
-            try:
-                for number in iter_owned_numbers(self.hook, self.page_size, progress):
-                    writer.write(number_record(number, snapshot))
-                    rows += 1
-            except BaseException:
-                writer.abort()
-                raise
-            writer.close()
+        try:
+            with atomic_write(target) as fh:
+                writer = open_writer(self.format, fh, self.batch_size)
+                try:
+                    for number in iter_owned_numbers(self.hook, self.page_size, progress):
+                        writer.write(number_record(number, snapshot))
+                        rows += 1
+                except BaseException:
+                    writer.abort()
+                    raise
+                writer.close()
+        finally:
+            self.hook.close()  # the HTTP session; nothing else reuses it
         progress.finished()
         return {
             "rows": rows,

@@ -80,7 +80,14 @@ class NexmoNumbersToSqlOperator(BaseOperator):
     Returns (XCom) ``{"rows", "table", "snapshot_id", "snapshot_date", "pages", "seconds", "deleted"}``.
     """
 
-    template_fields: Sequence[str] = ("table", "schema", "snapshot_id", "snapshot_date")
+    template_fields: Sequence[str] = (
+        "sql_conn_id",
+        "table",
+        "schema",
+        "nexmo_conn_id",
+        "snapshot_id",
+        "snapshot_date",
+    )
     ui_color = "#c9e4ff"
 
     def __init__(
@@ -162,7 +169,10 @@ class NexmoNumbersToSqlOperator(BaseOperator):
             snapshot.snapshot_id,
             snapshot.snapshot_date,
         )
-        rows, deleted = self._write(db_hook, qualified, snapshot.snapshot_id, records)
+        try:
+            rows, deleted = self._write(db_hook, qualified, snapshot.snapshot_id, records)
+        finally:
+            self.hook.close()  # the HTTP session; nothing else reuses it
         progress.finished()
         return {
             "rows": rows,
