@@ -176,8 +176,10 @@ async def _apply_fault(
         finished = await sb.faults.hang(
             fault.seconds if fault.seconds is not None else sb.faults.hang_seconds
         )
-        if not finished:  # released by a reset: nothing is processed
-            return _finish(sb, op, 504, injected_error_body(504, kpn=kpn, identifier=client_id), headers)
+        if not finished:
+            # Released by a reset: nothing is processed, and the answer belongs to the world that was reset,
+            # so the fresh stats don't count it (a test must not see the previous test's hang).
+            return json_response(injected_error_body(504, kpn=kpn, identifier=client_id), 504, headers)
         return None
     if fault.kind == "revoke_token":
         sb.stats.tokens_revoked += sb.tokens.revoke(client_id=client_id)
