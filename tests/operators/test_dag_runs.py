@@ -17,8 +17,13 @@ pytestmark = pytest.mark.airflow_db
 
 @pytest.fixture
 def dag_bag(airflow_db, monkeypatch):
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+    import airflow.settings
     from airflow.dag_processing.dagbag import DagBag
+
+    # dag.test() syncs the DAG from the dags-folder bundle, whose path Airflow copied into
+    # settings.DAGS_FOLDER when it was first imported (possibly by an earlier test): set both.
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS))
 
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {}
@@ -29,9 +34,16 @@ def _task_states(dag_run) -> dict[tuple[str, int], str]:
     return {(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()}
 
 
-def _xcom(dag_run, task_id, map_index=-1):
-    ti = next(t for t in dag_run.get_task_instances() if t.task_id == task_id and t.map_index == map_index)
-    return ti.xcom_pull(task_ids=task_id, map_indexes=map_index)
+def _xcoms(dag_run, task_id) -> dict[int, object]:
+    """Return values of `task_id` in this run by map index, read from the metadata database."""
+    from airflow import settings
+    from airflow.models.xcom import XComModel
+
+    query = XComModel.get_many(
+        run_id=dag_run.run_id, key="return_value", dag_ids=dag_run.dag_id, task_ids=task_id
+    )
+    with settings.Session() as session:
+        return {row.map_index: XComModel.deserialize_value(row) for row in session.scalars(query)}
 
 
 def test_mapped_buy_and_update_over_a_search(sandbox, nexmo_conn, dag_bag):
@@ -52,6 +64,16 @@ def test_mapped_buy_and_update_over_a_search(sandbox, nexmo_conn, dag_bag):
     assert set(stats["purchases"].values()) == {1}
     for msisdn in stats["purchases"]:
         assert owned[msisdn]["moHttpUrl"] == webhook
+    found = _xcoms(dag_run, "search")[-1]
+    bought = _xcoms(dag_run, "buy")
+    configured = _xcoms(dag_run, "configure")
+    assert sorted(p["msisdn"] for p in bought.values()) == sorted(n["msisdn"] for n in found)
+    assert sorted(stats["purchases"]) == sorted(n["msisdn"] for n in found)
+    assert all(p["already_owned"] is False and p["cost"] for p in bought.values())
+    assert {n["mo_http_url"] for n in configured.values()} == {webhook}
+    assert all(
+        r["dry_run"] and not r["already_released"] for r in _xcoms(dag_run, "release_dry_run").values()
+    )
     assert stats["updates"] == dict.fromkeys(stats["purchases"], 1)
     assert stats["cancellations"] == {}  # the release was a dry run
 
@@ -70,3 +92,8 @@ def test_retried_buy_by_criteria_buys_once(sandbox, nexmo_conn, dag_bag):
     stats = sandbox.admin.stats()
     assert len(stats["purchases"]) == 1
     assert set(stats["purchases"].values()) == {1}
+    # the second try recognised the first try's purchase through the task state store
+    result = _xcoms(dag_run, "buy_by_criteria")[-1]
+    assert result["msisdn"] in stats["purchases"]
+    assert result["already_owned"] is True
+    assert result["cost"] is not None
