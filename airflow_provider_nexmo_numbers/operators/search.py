@@ -17,13 +17,15 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 MAX_PAGE_SIZE = 100
+# With a budget, matches can be rare: examine at most this many offers beyond `limit` (bounded requests).
+MAX_EXAMINED_EXTRA = 1000
 
 
 class NexmoSearchNumbersOperator(NexmoBaseOperator):
     """Find numbers available to buy and return them, with their monthly cost, to XCom.
 
     Pages through the search as needed until `limit` matches are found (numbers above `max_monthly_cost` do
-    not count towards the limit) or the pool is exhausted.
+    not count towards the limit, and at most ``limit + 1000`` offers are examined) or the pool is exhausted.
 
     :param country: ISO 3166-1 alpha-2 country code, e.g. ``"NL"`` (templated).
     :param type: ``landline``, ``landline-toll-free`` or ``mobile-lvn`` (templated).
@@ -108,7 +110,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
             search_pattern=self.search_pattern,
             # Without a budget every number counts, so ask for no more than needed.
             page_size=page_size if budget is not None else min(limit, page_size),
-            limit=None if budget is not None else limit,
+            limit=limit + MAX_EXAMINED_EXTRA if budget is not None else limit,
         ):
             seen += 1
             if budget is not None and number.cost > budget:
@@ -119,6 +121,8 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
                 break
 
         budget_note = f", {skipped} above max_monthly_cost {budget}" if budget is not None else ""
+        if budget is not None and len(found) < limit and seen >= limit + MAX_EXAMINED_EXTRA:
+            budget_note += f"; stopped after examining {seen} offers (the pool may hold more)"
         self.log.info(
             "Search in %s: %d number(s) returned (limit %d) after examining %d%s.",
             self.country,
