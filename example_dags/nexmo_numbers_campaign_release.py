@@ -10,7 +10,8 @@ Releasing a number is hard to undo (someone else may rent it the next minute), s
    ``nexmo_numbers_weekly_campaign`` (country + the campaign's webhook URL as marker), so the account's other
    numbers are never touched. Re-running is safe: numbers already released are reported, not cancelled again.
 
-Set ``CAMPAIGN_END`` to the campaign's last day (and pause or delete the weekly campaign DAG then).
+Set ``CAMPAIGN_END`` to the campaign's last day (and pause or delete the weekly campaign DAG then). The DAG
+runs once, at that time; a date already past makes it run as soon as it is unpaused.
 Parameters are Airflow Params, rendered when the tasks run. Connection: ``nexmo_numbers_default``.
 """
 
@@ -22,7 +23,7 @@ from airflow.sdk import DAG, Param
 
 from airflow_provider_nexmo_numbers.operators.release import NexmoReleaseNumbersOperator
 
-CAMPAIGN_END = datetime.datetime(2026, 6, 30, 18, 0, tzinfo=datetime.timezone.utc)
+CAMPAIGN_END = datetime.datetime(2026, 6, 30, 18, 0, tzinfo=datetime.timezone.utc)  # set yours
 
 # The same selector as the campaign's ensure task: what makes a number one of the campaign's.
 CAMPAIGN_SELECTOR = {"country": "{{ params.country }}", "mo_http_url": "{{ params.webhook_url }}"}
