@@ -25,8 +25,13 @@ from airflow_provider_nexmo_numbers.sensors.webhook_ready import NexmoWebhookRea
 
 
 def number_key(number: dict) -> dict:
-    """Keep only what identifies a number: the kwargs of one mapped buy/update/cancel task."""
+    """Keep only what identifies a number: the kwargs of one mapped update or cancel task."""
     return {"country": number["country"], "msisdn": number["msisdn"]}
+
+
+def offer_key(number: dict) -> dict:
+    """The kwargs of one mapped buy: the type too, so the buy's fresh price check is a single search."""
+    return {**number_key(number), "type": number["type"]}
 
 
 with DAG(
@@ -62,7 +67,7 @@ with DAG(
     # One buy per search result. The cost is checked again against a fresh offer just before buying.
     buy = NexmoBuyNumberOperator.partial(
         task_id="buy", max_monthly_cost="{{ params.max_monthly_cost }}"
-    ).expand_kwargs(search.output.map(number_key))
+    ).expand_kwargs(search.output.map(offer_key))
 
     # The API refuses an inbound-SMS URL that does not answer yet, so wait for it without holding a worker
     # slot: the sensor defers to the triggerer between polls.

@@ -23,8 +23,13 @@ EXPECTED_DAG_IDS = {
 @pytest.fixture
 def example_bag(airflow_db, monkeypatch):
     """The example DAGs parsed for dag.test() (which needs DAGS_FOLDER to hold the DAG file)."""
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(EXAMPLE_DAGS))
+    import airflow.settings
     from airflow.dag_processing.dagbag import DagBag
+
+    # dag.test() syncs from the dags-folder bundle; Airflow copied the folder into settings.DAGS_FOLDER when
+    # first imported (maybe by an earlier test), so set both.
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(EXAMPLE_DAGS))
+    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
 
     bag = DagBag(dag_folder=str(EXAMPLE_DAGS))
     assert bag.import_errors == {}
