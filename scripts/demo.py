@@ -224,6 +224,7 @@ def run_steps(steps: list[Step], sandbox_url: str, env: dict[str, str], logs: Pa
                 break
             if time.monotonic() > deadline:
                 if current is not None:
+                    current.seconds = time.monotonic() - current.started
                     current.result = {"state": f"killed after {RUN_TIMEOUT:.0f} s"}
                     print(current.result["state"], flush=True)
                 break
@@ -238,7 +239,7 @@ def run_steps(steps: list[Step], sandbox_url: str, env: dict[str, str], logs: Pa
         print(f"Last lines of {log}:\n{_tail(log)}")
 
 
-def demo(workdir: Path) -> int:
+def demo(workdir: Path, clean: bool = False) -> int:
     from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox_subprocess
 
     home, logs, exports = workdir / "airflow", workdir / "logs", workdir / "exports"
@@ -303,7 +304,7 @@ def demo(workdir: Path) -> int:
 
         stats, owned = sb.admin.stats(), sb.admin.owned()
         print()
-        print(summary(steps, stats, owned, sb.url, workdir, time.monotonic() - t0))
+        print(summary(steps, stats, owned, sb.url, workdir, time.monotonic() - t0, clean))
     return 0 if all(step.ok for step in steps) else 1
 
 
@@ -394,6 +395,7 @@ def summary(
     url: str,
     workdir: Path,
     seconds: float,
+    clean: bool = False,
 ) -> str:
     ok = sum(step.ok for step in steps)
     lines = [f"=== Nexmo Numbers demo: {ok}/{len(steps)} DAG runs succeeded against the sandbox at {url} ==="]
@@ -413,7 +415,7 @@ def summary(
         f"{sum(stats.get('cancellations', {}).values())} cancellations; "
         f"the account owns {len(owned)} numbers ({now}), {before}"
     )
-    lines.append(f"Logs, exports and the Airflow home: {workdir}")
+    lines.append(f"Logs, exports and the Airflow home: {workdir}{' (deleted: --clean)' if clean else ''}")
     lines.append(f"Total {seconds:.0f} s; {'all runs succeeded' if ok == len(steps) else 'FAILED'}.")
     return "\n".join(lines)
 
@@ -430,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="nexmo-numbers-demo-"))
     try:
-        return demo(workdir)
+        return demo(workdir, args.clean)
     except KeyboardInterrupt:
         print("\ninterrupted; everything the demo started has been stopped")
         return 130
