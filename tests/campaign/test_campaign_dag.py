@@ -18,12 +18,8 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(240)]
 
 
 @pytest.fixture
-def campaign_dag(airflow_db, nexmo_conn, monkeypatch):
-    from airflow import settings
-
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_DIR))
-    # Airflow copies the setting into settings.DAGS_FOLDER at import (an earlier test may have done that).
-    monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAGS_DIR))
+def campaign_dag(dags_folder, nexmo_conn):
+    dags_folder(DAGS_DIR)
     spec = importlib.util.spec_from_file_location("nexmo_campaign_test_dag", DAG_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -16,14 +16,10 @@ pytestmark = pytest.mark.airflow_db
 
 
 @pytest.fixture
-def dag_bag(airflow_db, monkeypatch):
-    import airflow.settings
+def dag_bag(dags_folder):
     from airflow.dag_processing.dagbag import DagBag
 
-    # dag.test() syncs the DAG from the dags-folder bundle, whose path Airflow copied into
-    # settings.DAGS_FOLDER when it was first imported (possibly by an earlier test): set both.
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
-    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS))
+    dags_folder(DAGS)
 
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {}

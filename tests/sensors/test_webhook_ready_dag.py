@@ -22,13 +22,9 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(120)]
 
 
 @pytest.fixture
-def dags(airflow_db, monkeypatch):
+def dags(dags_folder):
     """The test DAG module, with DAGS_FOLDER pointing at its folder (dag.test() needs the DAG serialized)."""
-    import airflow.settings
-
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_DIR))
-    # The dags-folder bundle reads the path computed when airflow.settings was first imported.
-    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS_DIR))
+    dags_folder(DAGS_DIR)
     spec = importlib.util.spec_from_file_location("nexmo_webhook_ready_test_dags", DAG_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -14,14 +14,10 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(240)]
 
 
 @pytest.fixture
-def export_dag(airflow_db, sqlite_warehouse, monkeypatch):
-    # dag.test() syncs the DAG from the dags-folder bundle, whose path comes from airflow.settings.DAGS_FOLDER
-    # (computed once at import) as well as from the config.
-    import airflow.settings
-
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
-    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS))
+def export_dag(dags_folder, sqlite_warehouse):
     from airflow.dag_processing.dagbag import DagBag
+
+    dags_folder(DAGS)
 
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {}
