@@ -68,7 +68,8 @@ def test_files_are_the_four_described_in_the_docs(bag):
         "nexmo_numbers_campaign_release.py",
         "nexmo_numbers_inventory_export.py",
     ]
-    assert (REPO / "docs" / "example-dags.md").exists()
+    docs = (REPO / "docs" / "example-dags.md").read_text()
+    assert all(f"`{dag_id}`" in docs for dag_id in EXPECTED_DAG_IDS)
 
 
 def test_nexmo_tasks_use_the_default_connection(bag):
