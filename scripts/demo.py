@@ -56,7 +56,7 @@ class Step:
     conf: dict[str, Any] = field(default_factory=dict)
     webhook: str | None = None  # name of the sandbox demo webhook to arm and pass as `webhook_url`
     result: dict[str, Any] = field(default_factory=dict)
-    started: float = 0.0
+    started: float = 0.0  # time.time() in the child when the run started
     seconds: float = 0.0
 
     @property
@@ -103,7 +103,7 @@ def run_dags(plan_file: Path, progress: Path) -> int:
 
 def _report(progress: Path, event: dict[str, Any]) -> None:
     with progress.open("a") as fh:
-        fh.write(json.dumps(event, default=str) + "\n")
+        fh.write(json.dumps({**event, "time": time.time()}, default=str) + "\n")
 
 
 def _return_values(dag_run: Any) -> dict[str, Any]:
@@ -210,11 +210,11 @@ def run_steps(steps: list[Step], sandbox_url: str, env: dict[str, str], logs: Pa
                 event = json.loads(line)
                 step = by_id.get(event.get("dag_id", ""))
                 if event["event"] == "start" and step is not None:
-                    current, step.started = step, time.monotonic()
-                    deadline = step.started + RUN_TIMEOUT
+                    current, step.started = step, event["time"]
+                    deadline = time.monotonic() + RUN_TIMEOUT
                     print(f"dag.test() {step.dag_id} ...", end=" ", flush=True)
                 elif event["event"] == "end" and step is not None:
-                    step.seconds = time.monotonic() - step.started
+                    step.seconds = event["time"] - step.started
                     step.conf, step.result, current = event["conf"], event["result"], None
                     print(f"{step.result['state']} in {step.seconds:.1f} s", flush=True)
                 elif event["event"] == "import_errors":
@@ -224,7 +224,7 @@ def run_steps(steps: list[Step], sandbox_url: str, env: dict[str, str], logs: Pa
                 break
             if time.monotonic() > deadline:
                 if current is not None:
-                    current.seconds = time.monotonic() - current.started
+                    current.seconds = time.time() - current.started
                     current.result = {"state": f"killed after {RUN_TIMEOUT:.0f} s"}
                     print(current.result["state"], flush=True)
                 break
