@@ -326,9 +326,9 @@ def _nums(items: list[dict[str, Any]], cost_key: str | None = "cost") -> str:
 
 def _waited(wait: dict[str, Any] | None) -> str:
     wait = wait or {}
-    return (
-        f"waited for the webhook {wait.get('url', '?')}: ready after {wait.get('attempts', '?')} attempt(s)"
-    )
+    if wait.get("attempts") == 1:
+        return f"webhook {wait.get('url', '?')}: already answering at the first attempt"
+    return f"waited for the webhook {wait.get('url', '?')}: ready after {wait.get('attempts', '?')} attempts"
 
 
 def _describe(step: Step) -> list[str]:
