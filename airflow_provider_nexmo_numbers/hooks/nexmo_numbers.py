@@ -10,21 +10,16 @@ extras `token_url`, `timeout`, `max_retries`, `rate_limit`, `verify_ssl` (`clien
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 if TYPE_CHECKING:
-    from airflow_provider_nexmo_numbers.client import (
-        AvailableNumber,
-        BuyResult,
-        CancelResult,
-        NexmoNumbersClient,
-        NumberPage,
-        OwnedNumber,
-    )
+    from collections.abc import Callable
+
+    from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
 
 __all__ = ["KNOWN_EXTRAS", "NexmoNumbersHook", "client_kwargs_from_connection"]
 
@@ -182,12 +177,46 @@ def _checked_url(conn_id: str, field: str, url: str, check: Any) -> str:
         raise type(error)(f"connection {conn_id!r}: {error}", field=field, rule=error.rule) from None
 
 
+class _ClientMethod:
+    """A hook operation that is the client's method of the same name, called on `get_conn()` at call time.
+
+    One definition per operation: `functools.wraps` gives the hook's method the client's signature,
+    annotations and docstring, so `inspect.signature`, `help()` and API docs show them. The client module
+    is imported on first access of the attribute, not when this module is imported (DAG parsing stays cheap).
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._owner, self._name = owner, name
+        self._function: Callable[..., Any] | None = None
+
+    def _build(self) -> Callable[..., Any]:
+        import functools
+
+        from airflow_provider_nexmo_numbers.client.client import NexmoNumbersClient
+
+        name = self._name
+
+        @functools.wraps(getattr(NexmoNumbersClient, name))
+        def operation(hook: NexmoNumbersHook, *args: Any, **kwargs: Any) -> Any:
+            return getattr(hook.get_conn(), name)(*args, **kwargs)
+
+        operation.__module__ = self._owner.__module__
+        operation.__qualname__ = f"{self._owner.__qualname__}.{name}"
+        return operation
+
+    def __get__(self, hook: NexmoNumbersHook | None, owner: type | None = None) -> Callable[..., Any]:
+        if self._function is None:
+            self._function = self._build()
+        return self._function if hook is None else self._function.__get__(hook, owner)
+
+
 class NexmoNumbersHook(BaseHook):
     """Hook for the Nexmo (Vonage) Numbers API through the KPN API Store.
 
     `get_conn()` returns a cached `NexmoNumbersClient` (one keep-alive session and one OAuth2 token for the
-    life of the hook); the operations below delegate to it with the same signatures. The client secret and
-    every access token are passed to `mask_secret`, so task logs show `***`.
+    life of the hook); the operations below are the client's methods, called on it (same signatures and
+    docstrings). The client secret and every access token are passed to `mask_secret`, so task logs show
+    `***`.
     """
 
     conn_name_attr = "nexmo_conn_id"
@@ -243,80 +272,14 @@ class NexmoNumbersHook(BaseHook):
             f"at {client.base_url}."
         )
 
-    # -- operations (same signatures as the client) -----------------------------------------------------
+    # -- operations: the client's own methods (same names, signatures and docstrings) --------------------
 
-    def list_owned_numbers(
-        self,
-        *,
-        pattern: str | None = None,
-        search_pattern: int | str | None = None,
-        size: int = 10,
-        index: int = 1,
-    ) -> NumberPage[OwnedNumber]:
-        return self.get_conn().list_owned_numbers(
-            pattern=pattern, search_pattern=search_pattern, size=size, index=index
-        )
-
-    def iter_owned_numbers(
-        self, *, pattern: str | None = None, search_pattern: int | str | None = None, page_size: int = 100
-    ) -> Iterator[OwnedNumber]:
-        return self.get_conn().iter_owned_numbers(
-            pattern=pattern, search_pattern=search_pattern, page_size=page_size
-        )
-
-    def get_owned_number(self, msisdn: str) -> OwnedNumber:
-        return self.get_conn().get_owned_number(msisdn)
-
-    def find_owned_number(self, msisdn: str) -> OwnedNumber | None:
-        return self.get_conn().find_owned_number(msisdn)
-
-    def search_available_numbers(
-        self,
-        country: str,
-        *,
-        type: str | None = None,
-        features: str | list[str] | None = None,
-        pattern: str | None = None,
-        search_pattern: int | str | None = None,
-        size: int = 10,
-        index: int = 1,
-    ) -> NumberPage[AvailableNumber]:
-        return self.get_conn().search_available_numbers(
-            country,
-            type=type,
-            features=features,
-            pattern=pattern,
-            search_pattern=search_pattern,
-            size=size,
-            index=index,
-        )
-
-    def iter_available_numbers(
-        self,
-        country: str,
-        *,
-        type: str | None = None,
-        features: str | list[str] | None = None,
-        pattern: str | None = None,
-        search_pattern: int | str | None = None,
-        page_size: int = 100,
-        limit: int | None = None,
-    ) -> Iterator[AvailableNumber]:
-        return self.get_conn().iter_available_numbers(
-            country,
-            type=type,
-            features=features,
-            pattern=pattern,
-            search_pattern=search_pattern,
-            page_size=page_size,
-            limit=limit,
-        )
-
-    def buy_number(self, country: str, msisdn: str) -> BuyResult:
-        return self.get_conn().buy_number(country, msisdn)
-
-    def cancel_number(self, country: str, msisdn: str) -> CancelResult:
-        return self.get_conn().cancel_number(country, msisdn)
-
-    def update_number(self, country: str, msisdn: str, **changes: Any) -> OwnedNumber:
-        return self.get_conn().update_number(country, msisdn, **changes)
+    list_owned_numbers = _ClientMethod()
+    iter_owned_numbers = _ClientMethod()
+    get_owned_number = _ClientMethod()
+    find_owned_number = _ClientMethod()
+    search_available_numbers = _ClientMethod()
+    iter_available_numbers = _ClientMethod()
+    buy_number = _ClientMethod()
+    cancel_number = _ClientMethod()
+    update_number = _ClientMethod()

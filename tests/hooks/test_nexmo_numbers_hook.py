@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import logging
 from pathlib import Path
@@ -63,6 +64,30 @@ def test_operations_delegate_with_one_token(nexmo_conn, sandbox):
     assert updated.voice_status_callback == "https://example.com/status"
     assert hook.cancel_number("GB", target.msisdn).already_released is False
     assert sandbox.admin.stats()["tokens_issued"] == 1
+
+
+_OPERATIONS = [
+    "list_owned_numbers",
+    "iter_owned_numbers",
+    "get_owned_number",
+    "find_owned_number",
+    "search_available_numbers",
+    "iter_available_numbers",
+    "buy_number",
+    "cancel_number",
+    "update_number",
+]
+
+
+@pytest.mark.parametrize("name", _OPERATIONS)
+def test_operations_show_the_clients_signature_and_docstring(name):
+    hook_method, client_method = getattr(NexmoNumbersHook, name), getattr(NexmoNumbersClient, name)
+    signature = inspect.signature(client_method)
+    assert inspect.signature(hook_method) == signature
+    assert hook_method.__doc__ == client_method.__doc__
+    assert hook_method.__qualname__ == f"NexmoNumbersHook.{name}"
+    bound = inspect.signature(getattr(NexmoNumbersHook(nexmo_conn_id="not_looked_up"), name))
+    assert bound == signature.replace(parameters=list(signature.parameters.values())[1:])
 
 
 def test_secret_and_tokens_are_masked(nexmo_conn, sandbox):
