@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_Result = TypeVar("_Result", BuyResult, CancelResult)
 
 DEFAULT_BASE_URL = "https://api-prd.kpn.com/communication/nexmo/phone-numbers"
 DEFAULT_TOKEN_URL = "https://api-prd.kpn.com/oauth/client_credential/accesstoken"
@@ -420,6 +421,44 @@ class NexmoNumbersClient:
         """A failure after which the write may or may not have happened."""
         return isinstance(error, NexmoServerError) or (isinstance(error, NexmoTransportError) and error.sent)
 
+    def _write_once(
+        self,
+        verb: str,
+        country: str,
+        msisdn: str,
+        *,
+        done_if_owned: bool,
+        purposes: tuple[str, str],
+        result: Callable[[str, str, bool], _Result],
+    ) -> _Result:
+        """`POST /number/{verb}` (buy or cancel), never repeated blindly.
+
+        A 420 or an ambiguous failure is answered by checking ownership (`purposes` say why, in the log):
+        if it already is what the write leaves (`done_if_owned`) the result is `already_*=True`; otherwise
+        the error is raised, and as the write is then known not done the retry policy may repeat it.
+        """
+        country = validate_country(country)
+        msisdn = validate_msisdn(msisdn)
+        path = f"/number/{verb}"
+
+        def attempt() -> _Result:
+            try:
+                self._send_once(
+                    f"POST {path}", "POST", path, data={"country": country, "msisdn": msisdn}, msisdn=msisdn
+                )
+            except (NexmoMethodFailedError, NexmoServerError, NexmoTransportError) as error:
+                if not isinstance(error, NexmoMethodFailedError) and not self._ambiguous(error):
+                    raise
+                purpose = purposes[0] if isinstance(error, NexmoMethodFailedError) else purposes[1]
+                owned = self._ownership_after(error, msisdn, purpose)
+                if (owned is not None) == done_if_owned:
+                    return result(getattr(owned, "country", None) or country, msisdn, True)
+                raise  # known not done: the retry policy may repeat it safely
+            return result(country, msisdn, False)
+
+        # idempotent=True is right: attempt() resolves every ambiguous failure before it raises.
+        return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
+
     def buy_number(self, country: str, msisdn: str) -> BuyResult:
         """Buy `msisdn`. Idempotent: a number this account already owns counts as bought
         (`already_owned=True`).
@@ -428,69 +467,28 @@ class NexmoNumbersClient:
         first and retries only if the number is not owned; a 420 is answered by the same check. 429 is
         retried (the gateway never processed it).
         """
-        country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
-        operation = "POST /number/buy"
-
-        def attempt() -> BuyResult:
-            try:
-                self._send_once(
-                    operation,
-                    "POST",
-                    "/number/buy",
-                    data={"country": country, "msisdn": msisdn},
-                    msisdn=msisdn,
-                )
-            except NexmoMethodFailedError as error:
-                owned = self._ownership_after(error, msisdn, "a 420 may mean we own it already")
-                if owned is not None:
-                    return BuyResult(country=owned.country or country, msisdn=msisdn, already_owned=True)
-                raise
-            except (NexmoServerError, NexmoTransportError) as error:
-                if not self._ambiguous(error):
-                    raise
-                owned = self._ownership_after(error, msisdn, "the purchase may have gone through")
-                if owned is not None:
-                    return BuyResult(country=owned.country or country, msisdn=msisdn, already_owned=True)
-                raise  # known not bought: the retry policy may repeat it safely
-            return BuyResult(country=country, msisdn=msisdn, already_owned=False)
-
-        # idempotent=True is right: attempt() resolves every ambiguous failure before it raises.
-        return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
+        return self._write_once(
+            "buy",
+            country,
+            msisdn,
+            done_if_owned=True,
+            purposes=("a 420 may mean we own it already", "the purchase may have gone through"),
+            result=lambda c, m, already: BuyResult(country=c, msisdn=m, already_owned=already),
+        )
 
     def cancel_number(self, country: str, msisdn: str) -> CancelResult:
         """Cancel (release) `msisdn`. Idempotent: a number no longer owned counts as released
         (`already_released=True`); ambiguous failures are resolved by checking ownership, as for
         `buy_number`.
         """
-        country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
-        operation = "POST /number/cancel"
-
-        def attempt() -> CancelResult:
-            try:
-                self._send_once(
-                    operation,
-                    "POST",
-                    "/number/cancel",
-                    data={"country": country, "msisdn": msisdn},
-                    msisdn=msisdn,
-                )
-            except NexmoMethodFailedError as error:
-                owned = self._ownership_after(error, msisdn, "a 420 may mean it is released already")
-                if owned is None:
-                    return CancelResult(country=country, msisdn=msisdn, already_released=True)
-                raise
-            except (NexmoServerError, NexmoTransportError) as error:
-                if not self._ambiguous(error):
-                    raise
-                owned = self._ownership_after(error, msisdn, "the cancellation may have gone through")
-                if owned is None:
-                    return CancelResult(country=country, msisdn=msisdn, already_released=True)
-                raise  # still owned: cancelling again is safe
-            return CancelResult(country=country, msisdn=msisdn, already_released=False)
-
-        return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
+        return self._write_once(
+            "cancel",
+            country,
+            msisdn,
+            done_if_owned=False,
+            purposes=("a 420 may mean it is released already", "the cancellation may have gone through"),
+            result=lambda c, m, already: CancelResult(country=c, msisdn=m, already_released=already),
+        )
 
     def update_number(self, country: str, msisdn: str, **changes: Any) -> OwnedNumber:
         """Change settings of an owned number without losing the others; returns the number as read back.
