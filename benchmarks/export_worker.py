@@ -13,6 +13,9 @@ Kinds:
            splits an export's overhead into "reading the API" and "writing the rows";
 - sqlite:  NexmoNumbersToSqlOperator.execute() into a SQLite file through an Airflow `sqlite` connection;
 - parquet: NexmoNumbersToFileOperator.execute() into a local Parquet file.
+- sqlite+readahead, parquet+readahead (diagnosis only, `benchmarks.run --diagnose`): the same operators
+           with their hook wrapped so that page n+1 is fetched on a thread while page n is written. Not
+           provider code: it measures what a read-ahead in the export's page source would gain.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from benchmarks.common import PAGE_SIZE, hwm_kb, reset_hwm, rss_kb, ru_maxrss_kb
 NEXMO_CONN_ID = "nexmo_bench"
 SQL_CONN_ID = "bench_sqlite"
 RUN_ID = "scheduled__2024-05-01T00:00:00+00:00"
-KINDS = ("floor", "client", "sqlite", "parquet")
+KINDS = ("floor", "client", "sqlite", "parquet", "sqlite+readahead", "parquet+readahead")
 
 
 def _context() -> dict[str, Any]:
@@ -59,9 +62,9 @@ def _import_everything(kind: str) -> None:
     import airflow_provider_nexmo_numbers.transfers.to_file
     import airflow_provider_nexmo_numbers.transfers.to_sql  # noqa: F401
 
-    if kind == "sqlite":
+    if kind.startswith("sqlite"):
         import airflow.providers.sqlite.hooks.sqlite  # noqa: F401
-    if kind == "parquet":
+    if kind.startswith("parquet"):
         import pyarrow.parquet  # noqa: F401
 
 
@@ -101,36 +104,85 @@ def _client(args: argparse.Namespace) -> Callable[[], int]:
     return run
 
 
-def _sqlite(args: argparse.Namespace) -> Callable[[], int]:
+def _sql_operator(args: argparse.Namespace) -> Any:
     from airflow_provider_nexmo_numbers.transfers.to_sql import NexmoNumbersToSqlOperator
 
-    # Built before the clock starts: constructing an operator is DAG-parse work, not export work.
-    op = NexmoNumbersToSqlOperator(
+    return NexmoNumbersToSqlOperator(
         task_id="export_sql", sql_conn_id=SQL_CONN_ID, nexmo_conn_id=NEXMO_CONN_ID, progress_interval=3600
     )
-    return lambda: op.execute(_context())["rows"]
 
 
-def _parquet(args: argparse.Namespace) -> Callable[[], int]:
+def _file_operator(args: argparse.Namespace) -> Any:
     from airflow_provider_nexmo_numbers.transfers.to_file import NexmoNumbersToFileOperator
 
-    op = NexmoNumbersToFileOperator(
+    return NexmoNumbersToFileOperator(
         task_id="export_file",
         path=str(Path(args.workdir) / "numbers.parquet"),
         nexmo_conn_id=NEXMO_CONN_ID,
         progress_interval=3600,
     )
-    return lambda: op.execute(_context())["rows"]
+
+
+def _operator(make: Callable[[argparse.Namespace], Any]) -> Callable[[argparse.Namespace], Callable[[], int]]:
+    def prepare(args: argparse.Namespace) -> Callable[[], int]:
+        op = make(args)  # built before the clock starts: constructing an operator is DAG-parse work
+        return lambda: op.execute(_context())["rows"]
+
+    return prepare
+
+
+class ReadAheadHook:
+    """Diagnostic stand-in for NexmoNumbersHook in an export: `list_owned_numbers(index=n)` also starts
+    fetching page n+1 on one background thread, so the API round trip overlaps the writing of page n.
+    Every request still goes through the real hook and client, one at a time, from that one thread."""
+
+    def __init__(self, hook: Any) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._hook = hook
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readahead")
+        self._next: tuple[tuple[int, int], Any] | None = None
+
+    def _submit(self, index: int, size: int) -> Any:
+        return self._pool.submit(self._hook.list_owned_numbers, size=size, index=index)
+
+    def list_owned_numbers(self, *, size: int = 10, index: int = 1, **kwargs: Any) -> Any:
+        if kwargs:
+            return self._hook.list_owned_numbers(size=size, index=index, **kwargs)
+        if self._next is not None and self._next[0] == (index, size):
+            future = self._next[1]
+        else:
+            future = self._submit(index, size)
+        page = future.result()
+        more = bool(page.numbers) and index * size < page.count
+        self._next = ((index + 1, size), self._submit(index + 1, size)) if more else None
+        return page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._hook, name)
+
+
+def _readahead(
+    make: Callable[[argparse.Namespace], Any],
+) -> Callable[[argparse.Namespace], Callable[[], int]]:
+    def prepare(args: argparse.Namespace) -> Callable[[], int]:
+        from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+
+        op = make(args)
+        op.hook = ReadAheadHook(NexmoNumbersHook(nexmo_conn_id=NEXMO_CONN_ID))
+        return lambda: op.execute(_context())["rows"]
+
+    return prepare
 
 
 def _verify(kind: str, workdir: Path) -> int | None:
     """Rows actually written (read back after the clock stopped)."""
-    if kind == "sqlite":
+    if kind.startswith("sqlite"):
         import sqlite3
 
         with sqlite3.connect(workdir / "export.db") as db:
             return db.execute("SELECT COUNT(*) FROM nexmo_owned_numbers").fetchone()[0]
-    if kind == "parquet":
+    if kind.startswith("parquet"):
         import pyarrow.parquet as pq
 
         return pq.read_metadata(workdir / "numbers.parquet").num_rows
@@ -166,7 +218,15 @@ def main(argv: list[str] | None = None) -> int:
         {"conn_type": "sqlite", "host": str(workdir / "export.db")}
     )
     _import_everything(args.kind)
-    run = {"floor": _floor, "client": _client, "sqlite": _sqlite, "parquet": _parquet}[args.kind](args)
+    prepare = {
+        "floor": _floor,
+        "client": _client,
+        "sqlite": _operator(_sql_operator),
+        "parquet": _operator(_file_operator),
+        "sqlite+readahead": _readahead(_sql_operator),
+        "parquet+readahead": _readahead(_file_operator),
+    }[args.kind]
+    run = prepare(args)
 
     gc.collect()
     hwm_reset = reset_hwm()

@@ -32,8 +32,9 @@ def _settings(quick: bool) -> dict[str, Any]:
             "parse_fork_repeat": 3,
             "token_calls": 1000,
             "export_sizes": (1_000, 10_000),
-            "export_rounds": 1,
+            "export_rounds": {1_000: 1, 10_000: 1},
             "export_tracemalloc": False,
+            "export_latency": (2_000, 10.0, 1),
             "quota_rps": 20.0,
             "quota_pages": 60,
             "sandbox_seconds": 2.0,
@@ -43,8 +44,9 @@ def _settings(quick: bool) -> dict[str, Any]:
         "parse_fork_repeat": 9,
         "token_calls": 1000,
         "export_sizes": (10_000, 100_000),
-        "export_rounds": 2,
+        "export_rounds": {10_000: 3, 100_000: 2},
         "export_tracemalloc": True,
+        "export_latency": (10_000, 10.0, 3),  # (owned, ms per page, rounds): a real API's round trip
         "quota_rps": 20.0,
         "quota_pages": 350,  # ~17.5 s at 20 requests/s
         "sandbox_seconds": 5.0,
@@ -92,7 +94,7 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 f"{int(largest):,}: {fig['seconds_median']:.2f} s = "
                 f"{fig['ratio_to_floor_median']:.2f} x floor "
                 f"({export['sizes_figures'][largest]['floor']['seconds_median']:.2f} s; target <= "
-                f"{export['target_ratio']})"
+                f"{export['target_ratio']}); CPU-based {fig['cpu_ratio_to_floor_median']} x"
             )
         for kind in ("sqlite", "parquet"):
             growth = [
@@ -109,11 +111,36 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 f"[{_mark(worst <= export['target_growth_mb'])}] export {kind} RSS peak growth "
                 f"{', '.join(growth)} (target <= {export['target_growth_mb']:.0f} MB)"
             )
-        client = export["sizes_figures"][largest]["client"]
-        lines.append(
-            f"[n/a ] client listing only (no writing) {int(largest):,}: {client['seconds_median']:.2f} s = "
-            f"{client['ratio_to_floor_median']:.2f} x floor"
-        )
+        latency = export.get("with_latency")
+        if latency:
+            for kind, fig in latency["figures"].items():
+                if kind == "floor":
+                    continue
+                lines.append(
+                    f"[n/a ] with {latency['latency_ms']:g} ms per page (a real API's round trip), "
+                    f"{kind} {latency['owned']:,}: {fig['ratio_to_floor_median']:.2f} x floor "
+                    f"({latency['figures']['floor']['seconds_median']:.2f} s)"
+                )
+        for kind in ("client", "sqlite+readahead", "parquet+readahead"):
+            fig = export["sizes_figures"][largest].get(kind)
+            if fig is None:
+                continue
+            what = "client listing only, nothing written" if kind == "client" else f"diagnosis: {kind}"
+            lines.append(
+                f"[n/a ] {what} {int(largest):,}: {fig['seconds_median']:.2f} s = "
+                f"{fig['ratio_to_floor_median']:.2f} x floor; CPU-based {fig['cpu_ratio_to_floor_median']} x"
+            )
+    stages = results.get("export_stages")
+    if stages and "error" not in stages:
+        floor_us = None
+        if export and "error" not in export:
+            largest = str(max(export["sizes"]))
+            floor_us = export["sizes_figures"][largest]["floor"]["seconds_median"] / int(largest) * 1e6
+            lines.append(f"[n/a ] per number: floor (HTTP only) {floor_us:.1f} us; stages of an export:")
+        else:
+            lines.append("[n/a ] per number, stages of an export:")
+        for name, value in stages["stages"].items():
+            lines.append(f"         {value:7.2f} us  {name}")
     quota = results.get("quota")
     if quota and "error" not in quota:
         lines.append(
@@ -149,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the provider's benchmarks (issue 7).")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(BENCHMARKS)}")
     parser.add_argument("--quick", action="store_true", help="small sizes and fewer samples")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="export: also measure both exports with a one-page read-ahead (what it would gain)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json", help="JSON file to write")
     args = parser.parse_args(argv)
     selected = BENCHMARKS if not args.only else tuple(s.strip() for s in args.only.split(",") if s.strip())
@@ -164,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "note": "other processes (teammates' test runs) may share these cores; see load averages",
         "quick": args.quick,
         "selected": list(selected),
+        "diagnose": args.diagnose,
         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
         "results": {},
     }
@@ -208,7 +241,14 @@ def main(argv: list[str] | None = None) -> int:
                         sizes=settings["export_sizes"],
                         rounds=settings["export_rounds"],
                         trace=settings["export_tracemalloc"],
+                        latency=settings["export_latency"],
+                        diagnose=args.diagnose,
                     ),
+                )
+                from benchmarks import export_stages
+
+                results["export_stages"] = _guarded(
+                    "export stages (diagnosis)", lambda: export_stages.run(sb)
                 )
             if "quota" in selected:
                 from benchmarks import quota_saturation
