@@ -66,6 +66,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _Result = TypeVar("_Result", BuyResult, CancelResult)
+# A listing endpoint: (operation name, path, model of its numbers).
+_Listing = tuple[str, str, type]
+_OWNED: _Listing = ("GET /account/numbers", "/account/numbers", OwnedNumber)
+_SEARCH: _Listing = ("GET /number/search", "/number/search", AvailableNumber)
 
 DEFAULT_BASE_URL = "https://api-prd.kpn.com/communication/nexmo/phone-numbers"
 DEFAULT_TOKEN_URL = "https://api-prd.kpn.com/oauth/client_credential/accesstoken"
@@ -270,6 +274,20 @@ class NexmoNumbersClient:
         items = [model.model_validate(item) for item in numbers if isinstance(item, dict)]
         return NumberPage[model](count=max(count, len(items)), numbers=items, index=index, size=size)
 
+    def _get_page(self, listing: _Listing, params: dict[str, Any]) -> NumberPage:
+        operation, path, model = listing
+        body = self._call(operation, "GET", path, params=params)
+        return self._page(body, model, params["index"], params["size"])
+
+    def _iterate(self, listing: _Listing, params: dict[str, Any], limit: int | None = None) -> Iterator[Any]:
+        """Every number of `listing`, page by page; `params` are validated once, before any I/O."""
+        return iter_numbers(
+            lambda index, size: self._get_page(listing, {**params, "index": index, "size": size}),
+            page_size=params["size"],
+            limit=limit,
+            operation=listing[0],
+        )
+
     def list_owned_numbers(
         self,
         *,
@@ -279,22 +297,14 @@ class NexmoNumbersClient:
         index: int = 1,
     ) -> NumberPage[OwnedNumber]:
         """One page of the numbers this account owns (`count` is the total across pages)."""
-        params = self._listing_params(pattern, search_pattern, size, index)
-        body = self._call("GET /account/numbers", "GET", "/account/numbers", params=params)
-        return self._page(body, OwnedNumber, params["index"], params["size"])
+        return self._get_page(_OWNED, self._listing_params(pattern, search_pattern, size, index))
 
     def iter_owned_numbers(
         self, *, pattern: str | None = None, search_pattern: int | str | None = None, page_size: int = 100
     ) -> Iterator[OwnedNumber]:
         """Every owned number (matching `pattern`), page by page, in constant memory."""
-        self._listing_params(pattern, search_pattern, page_size, 1, size_field="page_size")  # fail before I/O
-        return iter_numbers(
-            lambda index, size: self.list_owned_numbers(
-                pattern=pattern, search_pattern=search_pattern, size=size, index=index
-            ),
-            page_size=page_size,
-            operation="GET /account/numbers",
-        )
+        params = self._listing_params(pattern, search_pattern, page_size, 1, size_field="page_size")
+        return self._iterate(_OWNED, params)
 
     def search_available_numbers(
         self,
@@ -309,8 +319,7 @@ class NexmoNumbersClient:
     ) -> NumberPage[AvailableNumber]:
         """One page of numbers available to buy in `country` (`count` is the pool size)."""
         params = self._search_params(country, type, features, pattern, search_pattern, size, index)
-        body = self._call("GET /number/search", "GET", "/number/search", params=params)
-        return self._page(body, AvailableNumber, params["index"], params["size"])
+        return self._get_page(_SEARCH, params)
 
     def iter_available_numbers(
         self,
@@ -324,23 +333,10 @@ class NexmoNumbersClient:
         limit: int | None = None,
     ) -> Iterator[AvailableNumber]:
         """Every available number matching the criteria (at most `limit`), page by page."""
-        self._search_params(
+        params = self._search_params(
             country, type, features, pattern, search_pattern, page_size, 1, size_field="page_size"
         )
-        return iter_numbers(
-            lambda index, size: self.search_available_numbers(
-                country,
-                type=type,
-                features=features,
-                pattern=pattern,
-                search_pattern=search_pattern,
-                size=size,
-                index=index,
-            ),
-            page_size=page_size,
-            limit=limit,
-            operation="GET /number/search",
-        )
+        return self._iterate(_SEARCH, params, limit)
 
     @staticmethod
     def _listing_params(
