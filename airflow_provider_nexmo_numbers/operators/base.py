@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 DEFAULT_CONN_ID = "nexmo_numbers_default"
 
 _PLAIN_TYPES = (str, bytes, int, float, bool, Decimal, type(None))
+# The number criteria of searches and listings, each with the name of the client validator that checks it.
+_CRITERIA_VALIDATORS = {
+    "country": "validate_country",
+    "type": "validate_number_type",
+    "features": "validate_features",
+    "pattern": "validate_pattern",
+    "search_pattern": "validate_search_pattern",
+}
 
 
 def is_late(value: Any) -> bool:
@@ -178,6 +186,17 @@ class NexmoBaseOperator(BaseOperator):
         if not self._validating_at_runtime and is_late(value):
             return value
         return validator(value)
+
+    def check_criteria(self, *, country_required: bool = True) -> None:
+        """`check_input()` on the number criteria (country, type, features, pattern, search_pattern) with the
+        client's validators."""
+        for name, validator in _CRITERIA_VALIDATORS.items():
+            optional = name != "country" or not country_required
+            self.check_input(name, lambda v, f=validator: getattr(validation(), f)(v), optional=optional)
+
+    def criteria_kwargs(self) -> dict[str, Any]:
+        """type, features, pattern and search_pattern as keyword arguments of the client's searches."""
+        return {name: getattr(self, name) for name in _CRITERIA_VALIDATORS if name != "country"}
 
     def fail_input(self, field: str, rule: str) -> NoReturn:
         """Reject the input `field` because it breaks `rule` (a cross-field or operator-level rule)."""

@@ -131,12 +131,8 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         self.validate_at_construction()
 
     def validate_inputs(self) -> None:
-        self.check_input("country", lambda v: validation().validate_country(v), optional=False)
+        self.check_criteria()
         self.check_input("msisdn", lambda v: validation().validate_msisdn(v))
-        self.check_input("type", lambda v: validation().validate_number_type(v))
-        self.check_input("features", lambda v: validation().validate_features(v))
-        self.check_input("pattern", lambda v: validation().validate_pattern(v))
-        self.check_input("search_pattern", lambda v: validation().validate_search_pattern(v))
         self.check_input("max_monthly_cost", lambda v: parse_money("max_monthly_cost", v))
         self.check_input("dry_run", lambda v: parse_bool("dry_run", v), optional=False)
         given = [name for name in _CRITERIA if getattr(self, name) not in (None, "", [])]
@@ -212,10 +208,7 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         examined = 0
         for candidate in self.hook.iter_available_numbers(
             country,
-            type=self.type,
-            features=self.features,
-            pattern=self.pattern,
-            search_pattern=self.search_pattern,
+            **self.criteria_kwargs(),
             page_size=100 if budget is not None else 10,
             limit=MAX_CANDIDATES,
         ):

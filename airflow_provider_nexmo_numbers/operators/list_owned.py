@@ -64,11 +64,7 @@ class NexmoListOwnedNumbersOperator(NexmoBaseOperator):
         self.validate_at_construction()
 
     def validate_inputs(self) -> None:
-        self.check_input("pattern", lambda v: validation().validate_pattern(v))
-        self.check_input("search_pattern", lambda v: validation().validate_search_pattern(v))
-        self.check_input("country", lambda v: validation().validate_country(v))
-        self.check_input("type", lambda v: validation().validate_number_type(v))
-        self.check_input("features", lambda v: validation().validate_features(v))
+        self.check_criteria(country_required=False)
         self.check_input(
             "max_xcom_numbers", lambda v: parse_int("max_xcom_numbers", v, minimum=1), optional=False
         )

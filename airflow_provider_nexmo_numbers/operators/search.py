@@ -81,11 +81,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
         self.validate_at_construction()
 
     def validate_inputs(self) -> None:
-        self.check_input("country", lambda v: validation().validate_country(v), optional=False)
-        self.check_input("type", lambda v: validation().validate_number_type(v))
-        self.check_input("features", lambda v: validation().validate_features(v))
-        self.check_input("pattern", lambda v: validation().validate_pattern(v))
-        self.check_input("search_pattern", lambda v: validation().validate_search_pattern(v))
+        self.check_criteria()
         self.check_input("limit", lambda v: parse_int("limit", v, minimum=1), optional=False)
         self.check_input("max_monthly_cost", lambda v: parse_money("max_monthly_cost", v))
         self.check_input(
@@ -104,10 +100,7 @@ class NexmoSearchNumbersOperator(NexmoBaseOperator):
         seen = skipped = 0
         for number in self.hook.iter_available_numbers(
             self.country,
-            type=self.type,
-            features=self.features,
-            pattern=self.pattern,
-            search_pattern=self.search_pattern,
+            **self.criteria_kwargs(),
             # Without a budget every number counts, so ask for no more than needed.
             page_size=page_size if budget is not None else min(limit, page_size),
             limit=limit + MAX_EXAMINED_EXTRA if budget is not None else limit,
