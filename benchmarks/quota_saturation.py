@@ -12,6 +12,7 @@ calendar second - the sandbox's window - can be shown when a 429 needs explainin
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import Counter
 from typing import Any
@@ -34,9 +35,24 @@ def _session(log_to: list[tuple[float, int, str]]) -> requests.Session:
     return session
 
 
-def listing(sb: Any, *, rate: float, client_rate: float, pages: int) -> dict[str, Any]:
+def _start_at_phase(offset_ms: float) -> None:
+    """Sleep until `offset_ms` before the next whole second of time.time() (the sandbox's window clock)."""
+    now = time.time()
+    target = math.floor(now) + 1 - offset_ms / 1000.0
+    if target - now < 0.2:
+        target += 1
+    time.sleep(max(0.0, target - time.time() - 0.002))
+    while time.time() < target:  # the last 2 ms spinning: sleep is not that precise
+        pass
+
+
+def listing(
+    sb: Any, *, rate: float, client_rate: float, pages: int, phase_ms: float | None = None
+) -> dict[str, Any]:
     """Page through `pages` pages of 100 with the sandbox quota at `rate` and the client limiter at
-    `client_rate`; return what both sides saw."""
+    `client_rate`; return what both sides saw. `phase_ms` starts the listing that many milliseconds before
+    a window boundary (diagnosis: the client spaces requests exactly 1/rate apart, so every later request
+    keeps that phase)."""
     from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
 
     sb.admin.reset(owned_numbers=max(100_000, pages * 100))
@@ -52,6 +68,8 @@ def listing(sb: Any, *, rate: float, client_rate: float, pages: int) -> dict[str
         session=session,
     )
     client.tokens.get_token()  # the grant is not under the quota; keep it out of the timing
+    if phase_ms is not None:
+        _start_at_phase(phase_ms)
     t0 = time.perf_counter()
     numbers = sum(1 for _ in itertools.islice(client.iter_owned_numbers(page_size=100), pages * 100))
     seconds = time.perf_counter() - t0
@@ -68,6 +86,7 @@ def listing(sb: Any, *, rate: float, client_rate: float, pages: int) -> dict[str
     return {
         "quota_rps": rate,
         "client_rate_limit": client_rate,
+        "phase_ms": phase_ms,
         "pages": pages,
         "numbers": numbers,
         "seconds": round(seconds, 2),
@@ -84,11 +103,34 @@ def listing(sb: Any, *, rate: float, client_rate: float, pages: int) -> dict[str
     }
 
 
-def run(sb: Any, *, rate: float, pages: int, log: Any = print) -> dict[str, Any]:
+def _line(result: dict[str, Any]) -> str:
+    phase = "" if result["phase_ms"] is None else f", started {result['phase_ms']:g} ms before a window"
+    return (
+        f"  quota {result['quota_rps']:g} rps, client limit {result['client_rate_limit']:g}{phase}: "
+        f"{result['achieved_rps']} rps ({result['fraction_of_quota']:.0%}), {result['sandbox_429']} x 429 "
+        f"in {result['seconds']} s"
+    )
+
+
+def run(
+    sb: Any,
+    *,
+    rate: float,
+    pages: int,
+    phases_ms: tuple[float, ...] = (),
+    phase_pages: int = 100,
+    log: Any = print,
+) -> dict[str, Any]:
+    """The judged run (random phase), then optional diagnosis runs started at chosen phases."""
     result = listing(sb, rate=rate, client_rate=rate, pages=pages)
     result["target_fraction"] = TARGET_FRACTION
-    log(
-        f"  quota {rate:g} rps, client limit {rate:g}: {result['achieved_rps']} rps "
-        f"({result['fraction_of_quota']:.0%}), {result['sandbox_429']} x 429 in {result['seconds']} s"
-    )
+    log(_line(result))
+    if phases_ms:
+        sweep = []
+        for phase in phases_ms:
+            for client_rate in (rate, rate * 0.95):
+                one = listing(sb, rate=rate, client_rate=client_rate, pages=phase_pages, phase_ms=phase)
+                sweep.append({k: v for k, v in one.items() if k != "passed"})
+                log(_line(one))
+        result["phase_sweep"] = sweep
     return result

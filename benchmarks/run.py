@@ -148,6 +148,12 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"{quota['fraction_of_quota']:.2f} of R, {quota['sandbox_429']} x 429 "
             f"(target >= {quota['target_fraction']} of R, no 429)"
         )
+    for one in (quota or {}).get("phase_sweep", []):
+        lines.append(
+            f"[n/a ] diagnosis: quota {one['quota_rps']:g}, client {one['client_rate_limit']:g}, "
+            f"{one['phase_ms']:g} ms before a window: {one['fraction_of_quota']:.2f} of R, "
+            f"{one['sandbox_429']} x 429"
+        )
     sandbox = results.get("sandbox")
     if sandbox and "error" not in sandbox:
         lines.append(
@@ -179,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--diagnose",
         action="store_true",
-        help="export: also measure both exports with a one-page read-ahead (what it would gain)",
+        help="also: exports with a one-page read-ahead; quota runs started at chosen phases, at R and 0.95 R",
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json", help="JSON file to write")
     args = parser.parse_args(argv)
@@ -256,7 +262,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["quota"] = _guarded(
                     "quota saturation",
                     lambda: quota_saturation.run(
-                        sb, rate=settings["quota_rps"], pages=settings["quota_pages"]
+                        sb,
+                        rate=settings["quota_rps"],
+                        pages=settings["quota_pages"],
+                        phases_ms=(0.5, 1.0, 2.0) if args.diagnose else (),
                     ),
                 )
 
