@@ -12,20 +12,15 @@ Why it is shaped like this:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from functools import cached_property
+from collections.abc import Iterator, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_nexmo_numbers.transfers._rows import number_record
-from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE, ExportProgress, iter_owned_numbers
-from airflow_provider_nexmo_numbers.transfers._validate import (
-    check_non_negative,
-    check_positive_int,
-    is_templated,
-)
+from airflow_provider_nexmo_numbers.transfers._base import ExportOperatorBase
+from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE
+from airflow_provider_nexmo_numbers.transfers._validate import is_templated
 from airflow_provider_nexmo_numbers.transfers._writers import (
     EXTENSIONS,
     FORMATS,
@@ -37,10 +32,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.sdk import Asset, ObjectStoragePath
 
-    from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
 
-
-class NexmoNumbersToFileOperator(BaseOperator):
+class NexmoNumbersToFileOperator(ExportOperatorBase):
     """Export every owned number to a CSV, JSON Lines or Parquet file, replacing the target atomically.
 
     :param path: target file: an absolute local path, a URL such as ``s3://bucket/numbers/{{ ds }}.parquet``
@@ -67,7 +60,6 @@ class NexmoNumbersToFileOperator(BaseOperator):
         "snapshot_id",
         "snapshot_date",
     )
-    ui_color = "#c9e4ff"
 
     def __init__(
         self,
@@ -89,40 +81,25 @@ class NexmoNumbersToFileOperator(BaseOperator):
         if not is_templated(path):
             _check_path(path)
         fmt = _resolve_format(format, path)
-        check_positive_int("batch_size", batch_size)
-        check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
-        check_non_negative("progress_interval", progress_interval)
-        if "outlets" not in kwargs:
-            outlet = _file_asset(asset, path)
-            if outlet is not None:
-                kwargs["outlets"] = [outlet]
-        super().__init__(**kwargs)
+        super().__init__(
+            nexmo_conn_id=nexmo_conn_id,
+            snapshot_id=snapshot_id,
+            snapshot_date=snapshot_date,
+            batch_size=batch_size,
+            page_size=page_size,
+            asset=asset,
+            derive_asset=lambda: _file_asset(path),
+            progress_interval=progress_interval,
+            **kwargs,
+        )
         self.path = path
         self.format = fmt
         self.storage_conn_id = storage_conn_id
-        self.nexmo_conn_id = nexmo_conn_id
-        self.snapshot_id = snapshot_id
-        self.snapshot_date = snapshot_date
-        self.batch_size = batch_size
-        self.page_size = page_size
-        self.progress_interval = progress_interval
-
-    @cached_property
-    def hook(self) -> NexmoNumbersHook:
-        from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
-
-        return NexmoNumbersHook(nexmo_conn_id=self.nexmo_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_nexmo_numbers.transfers._atomic import atomic_write
-        from airflow_provider_nexmo_numbers.transfers._rows import resolve_snapshot
 
-        try:
-            _check_path(self.path)
-            target = _target(self.path, self.storage_conn_id)
-            snapshot = resolve_snapshot(context, self.snapshot_id, self.snapshot_date)
-        except ValueError as err:  # a rendered template is invalid: retrying cannot help
-            raise AirflowFailException(str(err)) from err
+        target, snapshot = self.resolve_rendered(context, lambda: _target(self.path, self.storage_conn_id))
         if self.format == "parquet":
             _require_pyarrow()
         shown = str(target)
@@ -133,31 +110,23 @@ class NexmoNumbersToFileOperator(BaseOperator):
             snapshot.snapshot_id,
             snapshot.snapshot_date,
         )
-        progress = ExportProgress(self.log, self.progress_interval, what=f"export to {shown}")
-        rows = 0
-        try:
+
+        def write(records: Iterator[dict[str, Any]]) -> int:
+            rows = 0
             with atomic_write(target) as fh:
                 writer = open_writer(self.format, fh, self.batch_size)
                 try:
-                    for number in iter_owned_numbers(self.hook, self.page_size, progress):
-                        writer.write(number_record(number, snapshot))
+                    for record in records:
+                        writer.write(record)
                         rows += 1
                 except BaseException:
                     writer.abort()
                     raise
                 writer.close()
-        finally:
-            self.hook.close()  # the HTTP session; nothing else reuses it
-        progress.finished()
-        return {
-            "rows": rows,
-            "path": shown,
-            "format": self.format,
-            "snapshot_id": snapshot.snapshot_id,
-            "snapshot_date": snapshot.snapshot_date.isoformat(),
-            "pages": progress.pages,
-            "seconds": round(progress.seconds, 3),
-        }
+            return rows
+
+        rows, report = self.stream(snapshot, shown, write)
+        return {"rows": rows, "path": shown, "format": self.format, **report}
 
 
 def _check_path(path: Any) -> None:
@@ -175,6 +144,7 @@ def _check_path(path: Any) -> None:
 
 def _target(path: Any, storage_conn_id: str | None) -> Any:
     """A local Path for plain paths; an ObjectStoragePath for URLs (imported late: it pulls in fsspec)."""
+    _check_path(path)
     if hasattr(path, "fs"):
         return path
     if "://" in path:
@@ -209,16 +179,10 @@ def _require_pyarrow() -> None:
         raise AirflowFailException(PARQUET_MISSING) from err
 
 
-def _file_asset(asset: Any, path: Any) -> Asset | None:
+def _file_asset(path: Any) -> Asset | None:
     """The outlet downstream DAGs schedule on: the file's own URI, when the path is known at parse time."""
     from airflow.sdk import Asset
 
-    if isinstance(asset, Asset):
-        return asset
-    if isinstance(asset, str) and asset:
-        return Asset(asset)
-    if asset is not None:
-        raise ValueError(f"asset: must be an airflow.sdk.Asset or a URI string, got {asset!r}")
     if is_templated(path):
         return None
     if hasattr(path, "fs") or "://" in path:

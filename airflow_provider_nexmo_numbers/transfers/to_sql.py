@@ -14,26 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import closing
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, COLUMNS, features_text, number_record
-from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE, ExportProgress, iter_owned_numbers
-from airflow_provider_nexmo_numbers.transfers._validate import (
-    check_identifier,
-    check_non_negative,
-    check_positive_int,
-    is_templated,
-)
+from airflow_provider_nexmo_numbers.transfers._base import ExportOperatorBase
+from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, COLUMNS, features_text
+from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE
+from airflow_provider_nexmo_numbers.transfers._validate import check_identifier, is_templated
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.providers.common.sql.hooks.sql import DbApiHook
     from airflow.sdk import Asset
-
-    from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
 
 DEFAULT_TABLE = "nexmo_owned_numbers"
 ASSET_SCHEME = "nexmo-numbers"
@@ -56,7 +49,7 @@ def sql_row(record: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(values[name] for name in COLUMN_NAMES)
 
 
-class NexmoNumbersToSqlOperator(BaseOperator):
+class NexmoNumbersToSqlOperator(ExportOperatorBase):
     """Export every owned number into a SQL table, replacing the rows of this snapshot in one transaction.
 
     :param sql_conn_id: any Airflow connection whose hook is a common.sql ``DbApiHook`` (sqlite, postgres...).
@@ -88,7 +81,6 @@ class NexmoNumbersToSqlOperator(BaseOperator):
         "snapshot_id",
         "snapshot_date",
     )
-    ui_color = "#c9e4ff"
 
     def __init__(
         self,
@@ -111,31 +103,22 @@ class NexmoNumbersToSqlOperator(BaseOperator):
             raise ValueError(f"sql_conn_id: must be a non-empty connection id, got {sql_conn_id!r}")
         # Validate whatever is already final; templated parts are checked again after rendering.
         _split_table(table, schema, partial=True)
-        check_positive_int("batch_size", batch_size)
-        check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
-        check_non_negative("progress_interval", progress_interval)
-        if "outlets" not in kwargs:
-            outlet = _sql_asset(asset, sql_conn_id, table, schema)
-            if outlet is not None:
-                kwargs["outlets"] = [outlet]
-        super().__init__(**kwargs)
+        super().__init__(
+            nexmo_conn_id=nexmo_conn_id,
+            snapshot_id=snapshot_id,
+            snapshot_date=snapshot_date,
+            batch_size=batch_size,
+            page_size=page_size,
+            asset=asset,
+            derive_asset=lambda: _sql_asset(sql_conn_id, table, schema),
+            progress_interval=progress_interval,
+            **kwargs,
+        )
         self.sql_conn_id = sql_conn_id
         self.table = table
         self.schema = schema
-        self.nexmo_conn_id = nexmo_conn_id
-        self.snapshot_id = snapshot_id
-        self.snapshot_date = snapshot_date
-        self.batch_size = batch_size
-        self.page_size = page_size
         self.create_table = create_table
         self.hook_params = hook_params or {}
-        self.progress_interval = progress_interval
-
-    @cached_property
-    def hook(self) -> NexmoNumbersHook:
-        from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
-
-        return NexmoNumbersHook(nexmo_conn_id=self.nexmo_conn_id)
 
     def get_db_hook(self) -> DbApiHook:
         """The connection's own hook; it must be a common.sql DbApiHook (that is what makes it portable)."""
@@ -151,17 +134,10 @@ class NexmoNumbersToSqlOperator(BaseOperator):
         return db_hook
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_nexmo_numbers.transfers._rows import resolve_snapshot
-
-        try:
-            qualified = ".".join(_split_table(self.table, self.schema))
-            snapshot = resolve_snapshot(context, self.snapshot_id, self.snapshot_date)
-        except ValueError as err:  # a rendered template is invalid: retrying cannot help
-            raise AirflowFailException(str(err)) from err
+        qualified, snapshot = self.resolve_rendered(
+            context, lambda: ".".join(_split_table(self.table, self.schema))
+        )
         db_hook = self.get_db_hook()
-        progress = ExportProgress(self.log, self.progress_interval, what=f"export to {qualified}")
-        numbers = iter_owned_numbers(self.hook, self.page_size, progress)
-        records = (number_record(n, snapshot) for n in numbers)
         self.log.info(
             "Exporting owned numbers to %s (connection %s), snapshot %s of %s",
             qualified,
@@ -169,20 +145,12 @@ class NexmoNumbersToSqlOperator(BaseOperator):
             snapshot.snapshot_id,
             snapshot.snapshot_date,
         )
-        try:
-            rows, deleted = self._write(db_hook, qualified, snapshot.snapshot_id, records)
-        finally:
-            self.hook.close()  # the HTTP session; nothing else reuses it
-        progress.finished()
-        return {
-            "rows": rows,
-            "table": qualified,
-            "snapshot_id": snapshot.snapshot_id,
-            "snapshot_date": snapshot.snapshot_date.isoformat(),
-            "pages": progress.pages,
-            "seconds": round(progress.seconds, 3),
-            "deleted": deleted,
-        }
+        (rows, deleted), report = self.stream(
+            snapshot,
+            qualified,
+            lambda records: self._write(db_hook, qualified, snapshot.snapshot_id, records),
+        )
+        return {"rows": rows, "table": qualified, **report, "deleted": deleted}
 
     def _write(
         self, db_hook: DbApiHook, qualified: str, snapshot_id: str, records: Iterable[dict[str, Any]]
@@ -255,16 +223,10 @@ def _split_table(table: Any, schema: Any, partial: bool = False) -> tuple[str, .
     return tuple(parts)
 
 
-def _sql_asset(asset: Any, sql_conn_id: str, table: str, schema: str | None) -> Asset | None:
+def _sql_asset(sql_conn_id: str, table: str, schema: str | None) -> Asset | None:
     """The outlet downstream DAGs schedule on; derived only when the target is known at parse time."""
     from airflow.sdk import Asset
 
-    if isinstance(asset, Asset):
-        return asset
-    if isinstance(asset, str) and asset:
-        return Asset(asset)
-    if asset is not None:
-        raise ValueError(f"asset: must be an airflow.sdk.Asset or a URI string, got {asset!r}")
     if is_templated(table) or is_templated(schema) or is_templated(sql_conn_id):
         return None
     qualified = f"{schema}.{table}" if schema else table
