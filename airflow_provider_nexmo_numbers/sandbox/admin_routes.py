@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .config import ADMIN_PREFIX
+from .config import ADMIN_PREFIX, FAULT_SETTINGS
 from .core import Sandbox
 from .state import owned_wire
 from .webhooks import DemoWebhook
@@ -116,17 +116,7 @@ async def get_faults(request: Request) -> Any:
 @router.post("/faults")
 @admin
 async def set_faults(request: Request) -> Any:
-    data = _only(
-        await _body(request),
-        "error_rate",
-        "error_statuses",
-        "latency_ms",
-        "hang_rate",
-        "hang_seconds",
-        "drop_after_commit_rate",
-        "revoke_token_rate",
-        "seed",
-    )
+    data = _only(await _body(request), *FAULT_SETTINGS)
     return _sb(request).faults.configure(**data)
 
 

@@ -22,6 +22,30 @@ ADMIN_PREFIX = "/_sandbox"
 POOL_COUNTRIES = ("GB", "NL", "US", "DE", "FR")
 
 
+@dataclass(frozen=True)
+class FaultSettings:
+    """The probabilistic fault knobs and their defaults, defined once: the injector holds one, the admin API
+    (`set_faults`) takes these names, and `SandboxConfig.fault_settings()` derives them from the start
+    config."""
+
+    error_rate: float = 0.0
+    error_statuses: tuple[int, ...] = (500, 502, 503, 429)
+    latency_ms: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
+    drop_after_commit_rate: float = 0.0
+    revoke_token_rate: float = 0.0
+    seed: int | None = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "error_statuses": list(self.error_statuses)}
+
+
+FAULT_SETTINGS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(FaultSettings))
+#: The knobs that are probabilities per API request.
+FAULT_RATES = ("error_rate", "hang_rate", "drop_after_commit_rate", "revoke_token_rate")
+
+
 @dataclass
 class SandboxConfig:
     """Everything the sandbox can be told at start; most of it can change at runtime via the admin API.
@@ -67,7 +91,7 @@ class SandboxConfig:
             raise ValueError("SandboxConfig.clients needs at least one client id")
         self.address_required_countries = tuple(c.upper() for c in self.address_required_countries)
         self.error_statuses = tuple(int(s) for s in self.error_statuses)
-        for name in ("error_rate", "hang_rate", "drop_after_commit_rate", "revoke_token_rate"):
+        for name in FAULT_RATES:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"SandboxConfig.{name} must be between 0 and 1, got {value!r}")
@@ -82,17 +106,10 @@ class SandboxConfig:
         return client_id, self.clients[client_id]
 
     def fault_settings(self) -> dict[str, Any]:
-        """The fault knobs as the admin `set_faults` call takes them."""
-        return {
-            "error_rate": self.error_rate,
-            "error_statuses": list(self.error_statuses),
-            "latency_ms": self.latency_ms,
-            "hang_rate": self.hang_rate,
-            "hang_seconds": self.hang_seconds,
-            "drop_after_commit_rate": self.drop_after_commit_rate,
-            "revoke_token_rate": self.revoke_token_rate,
-            "seed": self.seed if self.fault_seed is None else self.fault_seed,
-        }
+        """The fault knobs as the admin `set_faults` call takes them (the seed: `fault_seed`, else `seed`)."""
+        knobs = {name: getattr(self, name) for name in FAULT_SETTINGS if name != "seed"}
+        seed = self.seed if self.fault_seed is None else self.fault_seed
+        return FaultSettings(**knobs, seed=seed).to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -10,18 +10,19 @@ Probabilistic faults touch only the five API operations; queued faults may also 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from .config import FAULT_RATES, FaultSettings
 from .stats import OPERATIONS, TOKEN, WRITE_OPERATIONS
 
 log = logging.getLogger(__name__)
 
 KINDS = ("status", "hang", "drop_after_commit", "revoke_token", "error_code")
-DEFAULT_STATUSES = (500, 502, 503, 429)
 CONTROL_KEY = "nexmo_sandbox.control"
 
 
@@ -46,54 +47,28 @@ class FaultInjector:
         self._release: asyncio.Event | None = None
         self.configure()
 
-    def configure(
-        self,
-        error_rate: float = 0.0,
-        error_statuses: tuple[int, ...] | list[int] = DEFAULT_STATUSES,
-        latency_ms: float = 0.0,
-        hang_rate: float = 0.0,
-        hang_seconds: float = 30.0,
-        drop_after_commit_rate: float = 0.0,
-        revoke_token_rate: float = 0.0,
-        seed: int | None = 1,
-    ) -> dict[str, Any]:
-        rates = {
-            "error_rate": error_rate,
-            "hang_rate": hang_rate,
-            "drop_after_commit_rate": drop_after_commit_rate,
-            "revoke_token_rate": revoke_token_rate,
-        }
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Replace the probabilistic faults (`FaultSettings` names; a knob not given takes its default)."""
+        given = FaultSettings(**settings)
+        rates = {name: getattr(given, name) for name in FAULT_RATES}
         for name, value in rates.items():
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
         if sum(float(v) for v in rates.values()) > 1.0:
             raise ValueError("the fault rates together must not exceed 1")
-        statuses = tuple(int(s) for s in error_statuses)
-        if error_rate and not statuses:
+        statuses = tuple(int(s) for s in given.error_statuses)
+        if given.error_rate and not statuses:
             raise ValueError("error_statuses must not be empty when error_rate > 0")
         if any(not 400 <= s <= 599 for s in statuses):
             raise ValueError("error_statuses must be HTTP error statuses (400-599)")
-        self.error_rate = float(error_rate)
-        self.error_statuses = statuses
-        self.latency_ms = float(latency_ms)
-        self.hang_rate = float(hang_rate)
-        self.hang_seconds = float(hang_seconds)
-        self.drop_after_commit_rate = float(drop_after_commit_rate)
-        self.revoke_token_rate = float(revoke_token_rate)
-        self.seed = seed
-        self._rng = random.Random(seed)
+        numbers = {name: float(getattr(given, name)) for name in (*FAULT_RATES, "latency_ms", "hang_seconds")}
+        self.current = dataclasses.replace(given, error_statuses=statuses, **numbers)
+        self._rng = random.Random(given.seed)
         return self.settings()
 
     def settings(self) -> dict[str, Any]:
         return {
-            "error_rate": self.error_rate,
-            "error_statuses": list(self.error_statuses),
-            "latency_ms": self.latency_ms,
-            "hang_rate": self.hang_rate,
-            "hang_seconds": self.hang_seconds,
-            "drop_after_commit_rate": self.drop_after_commit_rate,
-            "revoke_token_rate": self.revoke_token_rate,
-            "seed": self.seed,
+            **self.current.to_dict(),
             "queued": [
                 {
                     "kind": q.fault.kind,
@@ -146,21 +121,20 @@ class FaultInjector:
                 if queued.remaining <= 0:
                     del self._queue[i]
                 return queued.fault
-        if operation == TOKEN or not (
-            self.error_rate or self.hang_rate or self.drop_after_commit_rate or self.revoke_token_rate
-        ):
+        now = self.current
+        if operation == TOKEN or not any(getattr(now, name) for name in FAULT_RATES):
             return None
         r = self._rng.random()
-        edge = self.hang_rate
+        edge = now.hang_rate
         if r < edge:
-            return Fault("hang", seconds=self.hang_seconds)
-        edge += self.error_rate
+            return Fault("hang", seconds=now.hang_seconds)
+        edge += now.error_rate
         if r < edge:
-            return Fault("status", status=self._rng.choice(self.error_statuses))
-        edge += self.drop_after_commit_rate
+            return Fault("status", status=self._rng.choice(now.error_statuses))
+        edge += now.drop_after_commit_rate
         if r < edge:
             return Fault("drop_after_commit") if operation in WRITE_OPERATIONS else None
-        edge += self.revoke_token_rate
+        edge += now.revoke_token_rate
         if r < edge:
             return Fault("revoke_token")
         return None

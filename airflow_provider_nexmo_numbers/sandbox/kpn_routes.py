@@ -61,7 +61,7 @@ async def access_token(request: Request) -> Response:
         sb.stats.faults[fault.kind] += 1
         if fault.kind == "hang":
             if not await sb.faults.hang(
-                fault.seconds if fault.seconds is not None else sb.faults.hang_seconds
+                fault.seconds if fault.seconds is not None else sb.faults.current.hang_seconds
             ):
                 return _token_answer(sb, 504, injected_error_body(504, kpn=True, identifier="token"))
         elif fault.kind == "status":

@@ -136,8 +136,8 @@ async def serve(sb: Sandbox, request: Request, op: str, *, kpn: bool) -> Respons
         return _finish(sb, op, 429, body_429, quota_headers)
 
     # 3. latency and faults
-    if sb.faults.latency_ms:
-        await asyncio.sleep(sb.faults.latency_ms / 1000.0)
+    if sb.faults.current.latency_ms:
+        await asyncio.sleep(sb.faults.current.latency_ms / 1000.0)
     fault = sb.faults.next_fault(op)
     drop = False
     if fault is not None:
@@ -174,7 +174,7 @@ async def _apply_fault(
     """Answer for a fault that replaces the response, or None to carry on (hang finished, drop later)."""
     if fault.kind == "hang":
         finished = await sb.faults.hang(
-            fault.seconds if fault.seconds is not None else sb.faults.hang_seconds
+            fault.seconds if fault.seconds is not None else sb.faults.current.hang_seconds
         )
         if not finished:
             # Released by a reset: nothing is processed, and the answer belongs to the world that was reset,

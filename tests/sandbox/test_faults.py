@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import threading
 import time
 
 import pytest
 import requests
 
-from airflow_provider_nexmo_numbers.sandbox import SandboxAdminError
+from airflow_provider_nexmo_numbers.sandbox import SandboxAdmin, SandboxAdminError
+from airflow_provider_nexmo_numbers.sandbox.config import FaultSettings
 
 from .conftest import METHOD_FAILED, Vonage, new_session
 
@@ -219,6 +222,15 @@ def test_bad_fault_settings_are_rejected(sandbox, call, message):
         call(sandbox.admin)
     assert info.value.status == 400
     assert message in info.value.detail
+
+
+def test_admin_set_faults_takes_the_fault_settings_with_their_defaults(sandbox):
+    """The admin client spells the knobs out for its users; they must stay the one definition's."""
+    parameters = list(inspect.signature(SandboxAdmin.set_faults).parameters.values())[1:]
+    assert [(p.name, p.default) for p in parameters] == [
+        (f.name, f.default) for f in dataclasses.fields(FaultSettings)
+    ]
+    assert {k: v for k, v in sandbox.admin.set_faults().items() if k != "queued"} == FaultSettings().to_dict()
 
 
 def test_error_code_fault_is_http_200_with_a_failure_envelope(sandbox, api):
