@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+
+import pytest
 
 import airflow_provider_nexmo_numbers.client as client_package
 
@@ -14,6 +17,13 @@ def test_every_public_name_resolves_from_its_module():
         value = getattr(client_package, name)
         module = client_package._EXPORTS[name]
         assert getattr(sys.modules[f"{client_package.__name__}.{module}"], name) is value
+
+
+@pytest.mark.parametrize("module", ["client", "errors", "models"])
+def test_star_imported_modules_export_exactly_their_mapped_names(module):
+    """The package's TYPE_CHECKING block star-imports these: their `__all__` is what static tools see."""
+    mapped = {name for name, where in client_package._EXPORTS.items() if where == module}
+    assert set(importlib.import_module(f"{client_package.__name__}.{module}").__all__) == mapped
 
 
 def test_validation_import_leaves_the_wire_stack_unloaded():
