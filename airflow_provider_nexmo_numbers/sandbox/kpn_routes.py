@@ -11,40 +11,16 @@ from starlette.responses import Response
 from .config import KPN_PREFIX, TOKEN_PATH
 from .core import Sandbox
 from .gateway import basic_credentials
-from .operations import FORM, serve
+from .operations import FORM, add_operation_routes
 from .stats import TOKEN
 from .wire import REASON_HEADER, dumps, injected_error_body, json_response, token_error
 
 router = APIRouter()
+add_operation_routes(router, KPN_PREFIX, kpn=True)
 
 
 def _sandbox(request: Request) -> Sandbox:
     return request.app.state.sandbox
-
-
-@router.get(KPN_PREFIX + "/account/numbers")
-async def list_owned(request: Request) -> Response:
-    return await serve(_sandbox(request), request, "GET /account/numbers", kpn=True)
-
-
-@router.get(KPN_PREFIX + "/number/search")
-async def search(request: Request) -> Response:
-    return await serve(_sandbox(request), request, "GET /number/search", kpn=True)
-
-
-@router.post(KPN_PREFIX + "/number/buy")
-async def buy(request: Request) -> Response:
-    return await serve(_sandbox(request), request, "POST /number/buy", kpn=True)
-
-
-@router.post(KPN_PREFIX + "/number/cancel")
-async def cancel(request: Request) -> Response:
-    return await serve(_sandbox(request), request, "POST /number/cancel", kpn=True)
-
-
-@router.post(KPN_PREFIX + "/number/update")
-async def update(request: Request) -> Response:
-    return await serve(_sandbox(request), request, "POST /number/update", kpn=True)
 
 
 def _token_answer(sb: Sandbox, status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -22,6 +22,7 @@ from .faults import CONTROL_KEY, Fault
 from .gateway import basic_credentials
 from .pool import MMS, NumberSpec
 from .state import Account
+from .stats import OPERATIONS
 from .wire import (
     ADDRESS_REQUIRED,
     AUTH_FAILED,
@@ -36,6 +37,9 @@ from .wire import (
     json_response,
     quota_fault,
 )
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 FORM = "application/x-www-form-urlencoded"
 MSG_415 = f"Unsupported Media Type: send the body as {FORM}"
@@ -109,6 +113,21 @@ def _vonage_identity(sb: Sandbox, request: Request, form: Mapping[str, str] | No
     if creds is not None and sb.tokens.check_credentials(*creds):
         return creds[0]
     return None
+
+
+def add_operation_routes(router: APIRouter, prefix: str, *, kpn: bool) -> None:
+    """Route the five operations under `prefix` to `serve`; the flavours differ only in prefix and auth."""
+    for operation in OPERATIONS:
+        method, path = operation.split(" ", 1)
+        name = path.strip("/").replace("/", "_")
+        router.add_api_route(prefix + path, _endpoint(operation, kpn), methods=[method], name=name)
+
+
+def _endpoint(operation: str, kpn: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await serve(request.app.state.sandbox, request, operation, kpn=kpn)
+
+    return endpoint
 
 
 async def serve(sb: Sandbox, request: Request, op: str, *, kpn: bool) -> Response:

@@ -8,34 +8,8 @@ Same operations and state as the KPN flavour (api_key = client id), plus Vonage'
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.requests import Request
-from starlette.responses import Response
 
-from .operations import serve
+from .operations import add_operation_routes
 
 router = APIRouter()
-
-
-@router.get("/account/numbers")
-async def list_owned(request: Request) -> Response:
-    return await serve(request.app.state.sandbox, request, "GET /account/numbers", kpn=False)
-
-
-@router.get("/number/search")
-async def search(request: Request) -> Response:
-    return await serve(request.app.state.sandbox, request, "GET /number/search", kpn=False)
-
-
-@router.post("/number/buy")
-async def buy(request: Request) -> Response:
-    return await serve(request.app.state.sandbox, request, "POST /number/buy", kpn=False)
-
-
-@router.post("/number/cancel")
-async def cancel(request: Request) -> Response:
-    return await serve(request.app.state.sandbox, request, "POST /number/cancel", kpn=False)
-
-
-@router.post("/number/update")
-async def update(request: Request) -> Response:
-    return await serve(request.app.state.sandbox, request, "POST /number/update", kpn=False)
+add_operation_routes(router, "", kpn=False)
