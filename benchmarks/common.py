@@ -84,16 +84,12 @@ def _mem_total_mb() -> int | None:
 
 def machine_info() -> dict[str, Any]:
     """Where and when the figures were taken, including how busy the machine was at the start."""
-    try:
-        load = list(os.getloadavg())
-    except OSError:
-        load = None
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
         "cpu_model": _cpu_model(),
         "mem_total_mb": _mem_total_mb(),
-        "load_average_at_start": load,
+        "load_average_at_start": load_average(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "airflow": _version("apache-airflow"),

@@ -44,7 +44,7 @@ def _settings(quick: bool) -> dict[str, Any]:
         "parse_fork_repeat": 9,
         "token_calls": 1000,
         "export_sizes": (10_000, 100_000),
-        "export_rounds": {10_000: 3, 100_000: 2},
+        "export_rounds": {10_000: 3, 100_000: 3},
         "export_tracemalloc": True,
         "export_latency": (10_000, 10.0, 3),  # (owned, ms per page, rounds): a real API's round trip
         "quota_rps": 20.0,
