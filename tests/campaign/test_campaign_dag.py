@@ -4,12 +4,12 @@ returned."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.airflow_db import load_dag_module, return_value
 
 DAGS_DIR = Path(__file__).parent / "dags"
 DAG_FILE = DAGS_DIR / "nexmo_campaign_test_dag.py"
@@ -20,31 +20,12 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(240)]
 @pytest.fixture
 def campaign_dag(dags_folder, nexmo_conn):
     dags_folder(DAGS_DIR)
-    spec = importlib.util.spec_from_file_location("nexmo_campaign_test_dag", DAG_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_dag_module(DAG_FILE)
     return (
         module.dag
         if hasattr(module, "dag")
         else next(v for v in vars(module).values() if type(v).__name__ == "DAG")
     )
-
-
-def _xcom(dag_run, task_id: str):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        value = session.scalar(
-            select(XComModel.value).where(
-                XComModel.dag_id == dag_run.dag_id,
-                XComModel.run_id == dag_run.run_id,
-                XComModel.task_id == task_id,
-                XComModel.key == "return_value",
-            )
-        )
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def test_campaign_dag_resumes_after_a_crash_and_releases_what_it_bought(sandbox, campaign_dag):
@@ -59,14 +40,14 @@ def test_campaign_dag_resumes_after_a_crash_and_releases_what_it_bought(sandbox,
     assert dag_run.state == "success", {k: str(ti.state) for k, ti in tis.items()}
     assert tis["ensure_numbers"].try_number == 2
 
-    ensured = _xcom(dag_run, "ensure_numbers")
+    ensured = return_value(dag_run, "ensure_numbers")
     assert len(ensured["msisdns"]) == 3
     assert len(ensured["plan"]["adopt"]) == 1  # the journalled purchase of try 1
     assert ensured["plan"]["adopt"][0]["cost_basis"] == "known"
     assert len(ensured["applied"]["bought"]) == 2
     assert Decimal(ensured["monthly_cost"]) <= 10
 
-    released = _xcom(dag_run, "release_numbers")
+    released = return_value(dag_run, "release_numbers")
     assert sorted(r["msisdn"] for r in released["released"]) == ensured["msisdns"]
 
     stats = sandbox.admin.stats()

@@ -6,13 +6,12 @@ by pytest-timeout, and the sensor's own trigger deadline is what ends the never-
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.airflow_db import load_dag_module, return_value
 from tests.sensors import dag_hooks
 
 DAGS_DIR = Path(__file__).parent / "dags"
@@ -25,32 +24,12 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(120)]
 def dags(dags_folder):
     """The test DAG module, with DAGS_FOLDER pointing at its folder (dag.test() needs the DAG serialized)."""
     dags_folder(DAGS_DIR)
-    spec = importlib.util.spec_from_file_location("nexmo_webhook_ready_test_dags", DAG_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
+    yield load_dag_module(DAG_FILE)
     dag_hooks.install(None)
 
 
 def _task_states(dag_run) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-
-
-def _return_value(dag_run, task_id: str):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        value = session.scalar(
-            select(XComModel.value).where(
-                XComModel.dag_id == dag_run.dag_id,
-                XComModel.run_id == dag_run.run_id,
-                XComModel.task_id == task_id,
-                XComModel.key == "return_value",
-            )
-        )
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _reschedule_count(dag_run, task_id: str) -> int:
@@ -86,7 +65,7 @@ def test_each_mode_waits_for_the_delayed_webhook(dags, delayed_webhook, dag_name
 
     assert _task_states(dag_run) == {"make_hook": "success", "wait": "success"}
     assert dag_run.state == "success"
-    result = _return_value(dag_run, "wait")
+    result = return_value(dag_run, "wait")
     assert result["url"] == urls[0]
     assert result["status_code"] == 200
     assert elapsed >= 2.0  # it really waited for the 503 phase to end
