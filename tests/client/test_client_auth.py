@@ -44,6 +44,20 @@ def test_concurrent_callers_share_one_grant(sandbox, make_client):
     assert sandbox.admin.stats()["tokens_issued"] == 1
 
 
+@pytest.fixture
+def make_tokens(sandbox):
+    """Factory of token sources for the sandbox's first client, sharing one session closed after the test."""
+    with requests.Session() as session:
+
+        def make(**kwargs) -> TokenSource:
+            kwargs.setdefault("timeout", (2.0, 5.0))
+            return TokenSource(
+                sandbox.client_id, sandbox.client_secret, sandbox.token_url, session=session, **kwargs
+            )
+
+        yield make
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -52,49 +66,33 @@ class FakeClock:
         return self.now
 
 
-def test_token_renewed_a_minute_before_expiry(sandbox):
+def test_token_renewed_a_minute_before_expiry(sandbox, make_tokens):
     """With the sandbox's 3599 s tokens: reused at 3538 s, renewed from 3539 s (60 s early)."""
     clock = FakeClock()
-    with requests.Session() as session:
-        tokens = TokenSource(
-            sandbox.client_id,
-            sandbox.client_secret,
-            sandbox.token_url,
-            session=session,
-            timeout=(2.0, 5.0),
-            clock=clock,
-        )
-        first = tokens.get_token()
-        clock.now = 3538.0
-        assert tokens.get_token() == first
-        clock.now = 3539.5
-        second = tokens.get_token()
-        assert second != first
-        assert tokens.fetches == 2
-        tokens.invalidate("some-older-token")  # not the current one: kept
-        assert tokens.get_token() == second
-        tokens.invalidate(second)
-        assert tokens.get_token() not in (first, second)
+    tokens = make_tokens(clock=clock)
+    first = tokens.get_token()
+    clock.now = 3538.0
+    assert tokens.get_token() == first
+    clock.now = 3539.5
+    second = tokens.get_token()
+    assert second != first
+    assert tokens.fetches == 2
+    tokens.invalidate("some-older-token")  # not the current one: kept
+    assert tokens.get_token() == second
+    tokens.invalidate(second)
+    assert tokens.get_token() not in (first, second)
     assert sandbox.admin.stats()["tokens_issued"] == 3
 
 
-def test_short_lived_tokens_renew_halfway(sandbox):
+def test_short_lived_tokens_renew_halfway(sandbox, make_tokens):
     sandbox.admin.configure(token_ttl=30)
     clock = FakeClock()
-    with requests.Session() as session:
-        tokens = TokenSource(
-            sandbox.client_id,
-            sandbox.client_secret,
-            sandbox.token_url,
-            session=session,
-            timeout=(2, 5),
-            clock=clock,
-        )
-        first = tokens.get_token()
-        clock.now = 14.0
-        assert tokens.get_token() == first
-        clock.now = 15.5
-        assert tokens.get_token() != first
+    tokens = make_tokens(clock=clock)
+    first = tokens.get_token()
+    clock.now = 14.0
+    assert tokens.get_token() == first
+    clock.now = 15.5
+    assert tokens.get_token() != first
 
 
 def test_revoked_token_is_renewed_once_and_the_request_replayed(sandbox, make_client):
@@ -137,18 +135,10 @@ def test_bad_credentials_fail_at_the_token_endpoint_without_retries(sandbox, mak
     assert stats["api_requests"] == 0
 
 
-def test_token_endpoint_outage_is_retried(sandbox, sleeps):
+def test_token_endpoint_outage_is_retried(sandbox, sleeps, make_tokens):
     sandbox.admin.queue_fault("status", operation="token", status=503, count=2)
-    with requests.Session() as session:
-        tokens = TokenSource(
-            sandbox.client_id,
-            sandbox.client_secret,
-            sandbox.token_url,
-            session=session,
-            timeout=(2, 5),
-            retry_policy=RetryPolicy(max_retries=3, backoff_base=0.01, sleep=sleeps),
-        )
-        assert tokens.get_token()
+    tokens = make_tokens(retry_policy=RetryPolicy(max_retries=3, backoff_base=0.01, sleep=sleeps))
+    assert tokens.get_token()
     assert sandbox.admin.stats()["requests"]["token"] == {"503": 2, "200": 1}
     assert len(sleeps.waits) == 2
 
