@@ -111,28 +111,27 @@ class NumberPage(BaseModel, Generic[T]):
         }
 
 
-class BuyResult(BaseModel):
+class _WriteResult(BaseModel):
+    """Outcome of a buy or cancel of one number; `to_dict()` is its JSON-safe dict."""
+
+    model_config = ConfigDict(frozen=True)
+    country: str
+    msisdn: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class BuyResult(_WriteResult):
     """Outcome of a purchase. `already_owned` is True when the account owned the number without this call's
     purchase being confirmed by a success answer (it was owned before, or an ambiguous failure was
     resolved by finding the number owned); no money was spent twice either way."""
 
-    model_config = ConfigDict(frozen=True)
-    country: str
-    msisdn: str
     already_owned: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
-
-class CancelResult(BaseModel):
+class CancelResult(_WriteResult):
     """Outcome of a cancellation. `already_released` is True when the account no longer owned the number
     without this call's cancellation being confirmed by a success answer."""
 
-    model_config = ConfigDict(frozen=True)
-    country: str
-    msisdn: str
     already_released: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
