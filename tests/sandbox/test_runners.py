@@ -16,6 +16,7 @@ import requests
 
 from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox, run_sandbox_subprocess
 from airflow_provider_nexmo_numbers.sandbox.cli import build_parser, config_from_args
+from airflow_provider_nexmo_numbers.sandbox.config import FaultSettings
 
 from .conftest import fetch_token
 
@@ -168,6 +169,12 @@ def test_config_validation():
         SandboxConfig.from_dict({"sead": 1})
     cfg = SandboxConfig(error_statuses=[500], address_required_countries=["fr"])
     assert SandboxConfig.from_json(cfg.to_json()) == cfg
+
+
+def test_config_fault_fields_default_to_the_fault_settings():
+    """SandboxConfig spells the fault knobs out as its own fields; a default config starts with no faults."""
+    defaults = FaultSettings().to_dict()
+    assert SandboxConfig(fault_seed=defaults["seed"]).fault_settings() == defaults
 
 
 def test_config_faults_apply_at_start():
