@@ -40,6 +40,17 @@ def _is_unset(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _finite_number(value: Any) -> float | None:
+    """A number or numeric string as a finite float; None for anything else (booleans, NaN, infinity)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if abs(number) < float("inf") else None
+
+
 def _parse_timeout(conn_id: str, value: Any) -> float | tuple[float, float] | None:
     """A number, a numeric string, 'connect,read', a [connect, read] list or {"connect":..,"read":..}."""
     if _is_unset(value):
@@ -54,13 +65,8 @@ def _parse_timeout(conn_id: str, value: Any) -> float | tuple[float, float] | No
         raise _config_error(conn_id, "extra.timeout", rule, value)
     seconds = []
     for item in items:
-        if isinstance(item, bool):
-            raise _config_error(conn_id, "extra.timeout", rule, value)
-        try:
-            number = float(item)
-        except (TypeError, ValueError):
-            raise _config_error(conn_id, "extra.timeout", rule, value) from None
-        if not number > 0 or number == float("inf"):
+        number = _finite_number(item)
+        if number is None or number <= 0:
             raise _config_error(conn_id, "extra.timeout", rule, value)
         seconds.append(number)
     return seconds[0] if len(seconds) == 1 else (seconds[0], seconds[1])
@@ -86,13 +92,8 @@ def _parse_rate(conn_id: str, value: Any) -> float | None:
     if _is_unset(value):
         return None
     rule = "must be a number of requests per second >= 0 (0 disables the client-side limit)"
-    if isinstance(value, bool):
-        raise _config_error(conn_id, "extra.rate_limit", rule, value)
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise _config_error(conn_id, "extra.rate_limit", rule, value) from None
-    if not rate >= 0 or rate == float("inf"):
+    rate = _finite_number(value)
+    if rate is None or rate < 0:
         raise _config_error(conn_id, "extra.rate_limit", rule, value)
     return rate
 
