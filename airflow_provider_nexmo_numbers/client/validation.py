@@ -125,13 +125,17 @@ def validate_country(value: Any, field: str = "country") -> str:
     return code
 
 
+def _digit_text(value: str | int) -> str:
+    """A number as typed ('+31 6 1234 5678') reduced to its text without spaces and the leading '+'."""
+    text = str(value).replace(" ", "").strip()
+    return text[1:] if text.startswith("+") else text
+
+
 def validate_msisdn(value: Any, field: str = "msisdn") -> str:
     """E.164 digits without '+': 7 to 15 digits, no leading 0. A leading '+' and spaces are stripped."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(field, "must be a string of 7 to 15 digits (E.164 without '+')", value)
-    text = str(value).replace(" ", "").strip()
-    if text.startswith("+"):
-        text = text[1:]
+    text = _digit_text(value)
     if text == "":
         raise _fail(field, "must be 7 to 15 digits (E.164 without '+'), got an empty value", value)
     if not text.isascii() or not text.isdigit():
@@ -181,9 +185,7 @@ def validate_pattern(value: Any, field: str = "pattern") -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(field, "must be a string of 1 to 15 digits", value)
-    text = str(value).replace(" ", "").strip()
-    if text.startswith("+"):
-        text = text[1:]
+    text = _digit_text(value)
     if text == "":
         return None
     if not text.isascii() or not _DIGITS_RE.match(text):
