@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_nexmo_numbers.sensors.webhook_ready import NexmoWebhookReadySensor
 from airflow_provider_nexmo_numbers.triggers.webhook_ready import NexmoWebhookReadyTrigger
 from tests.sensors.webhook_server import closed_port
+from tests.triggers.conftest import run_until_event
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -29,17 +29,6 @@ def make_sensor(url: str, **kwargs) -> NexmoWebhookReadySensor:
     kwargs.setdefault("timeout", 20)
     kwargs.setdefault("request_timeout", 2)
     return NexmoWebhookReadySensor(task_id="wait_for_webhook", url=url, **kwargs)
-
-
-def fire(trigger: NexmoWebhookReadyTrigger, limit: float = 20.0) -> dict:
-    async def first():
-        generator = trigger.run()
-        try:
-            return await asyncio.wait_for(generator.__anext__(), timeout=limit)
-        finally:
-            await generator.aclose()
-
-    return asyncio.run(first()).payload
 
 
 # -- poke mode --------------------------------------------------------------------------------------------
@@ -149,7 +138,7 @@ def test_deferral_raises_task_deferred_with_the_right_trigger_and_timeout(delaye
     }
 
     # The trigger fires once the webhook turns ready; the resumed task returns the XCom value.
-    event = fire(exc.trigger)
+    event, _ = run_until_event(exc.trigger)
     assert event["status"] == "success"
     result = sensor.execute_complete({}, event=event, **exc.kwargs)
     assert result == {"url": url, "status_code": 200, "attempts": 1 + event["attempts"]}
@@ -166,7 +155,7 @@ def test_deferrable_never_ready_trigger_times_out(delayed_webhook):
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute({})
     started = time.monotonic()
-    event = fire(deferred.value.trigger)
+    event, _ = run_until_event(deferred.value.trigger)
     assert time.monotonic() - started < 5
     assert event["status"] == "timeout"
     assert event["status_code"] == 503

@@ -6,7 +6,6 @@ make hundreds of attempts) without depending on the machine being fast.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import itertools
 import json
@@ -17,23 +16,9 @@ import pytest
 
 from airflow_provider_nexmo_numbers.triggers.webhook_ready import NexmoWebhookReadyTrigger
 from tests.sensors.webhook_server import LocalWebhook, closed_port
+from tests.triggers.conftest import run_until_event
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def run_until_event(trigger: NexmoWebhookReadyTrigger, limit: float = 20.0) -> tuple[dict, float]:
-    """Drive the trigger as the triggerer does (first event only); return its payload and elapsed time."""
-
-    async def first_event():
-        generator = trigger.run()
-        try:
-            return await asyncio.wait_for(generator.__anext__(), timeout=limit)
-        finally:
-            await generator.aclose()
-
-    started = time.monotonic()
-    event = asyncio.run(first_event())
-    return event.payload, time.monotonic() - started
 
 
 def rebuild(trigger: NexmoWebhookReadyTrigger) -> NexmoWebhookReadyTrigger:
