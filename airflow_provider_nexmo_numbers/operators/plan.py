@@ -59,8 +59,14 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+#: Settings the API only takes together: an update carrying one of them must carry the other.
+VOICE_PAIR = ("voice_callback_type", "voice_callback_value")
+
+
 def settings_diff(number: Any, configuration: Mapping[str, str]) -> dict[str, str]:
-    """The settings of `configuration` that `number` does not carry yet (unset reads as ``""``)."""
+    """The settings of `configuration` that `number` does not carry yet (unset reads as ``""``), as an update
+    must send them: when either voice callback field differs, both come along (from `configuration`), since
+    the API and the client refuse a voice callback value without its type and a type without its value."""
     diff: dict[str, str] = {}
     for name, wanted in configuration.items():
         have = _text(field_of(number, name))
@@ -70,6 +76,8 @@ def settings_diff(number: Any, configuration: Mapping[str, str]) -> dict[str, st
             equal = have == _text(wanted)
         if not equal:
             diff[name] = wanted
+    if any(name in diff for name in VOICE_PAIR):
+        diff.update({name: configuration[name] for name in VOICE_PAIR if name in configuration})
     return diff
 
 

@@ -230,3 +230,35 @@ def test_claimed_numbers_are_adopted_first_even_without_adopt_unconfigured():
     q = plan(owned=numbers, count=1, claimed=["447700900003", "447700900002"])
     assert [i.msisdn for i in q.adopt] == ["447700900002"]
     assert [i.msisdn for i in q.surplus] == ["447700900003"]
+
+
+def test_a_voice_value_change_carries_its_type_and_the_reverse():
+    """The API takes the voice callback type and value only together, so a change of either sends both."""
+    config = {**CONFIG, "voice_callback_type": "sip", "voice_callback_value": "sip:v2@pbx.example"}
+    numbers = [
+        # value only, type only, neither (the type compares case-insensitively)
+        owned(1, mo_http_url=HOOK, voice_callback_type="sip", voice_callback_value="sip:v1@pbx.example"),
+        owned(2, mo_http_url=HOOK, voice_callback_type="app", voice_callback_value="sip:v2@pbx.example"),
+        owned(3, mo_http_url=HOOK, voice_callback_type="SIP", voice_callback_value="sip:v2@pbx.example"),
+    ]
+    p = plan(owned=numbers, configuration=config)
+    voice = {"voice_callback_type": "sip", "voice_callback_value": "sip:v2@pbx.example"}
+    assert {i.msisdn: dict(i.changes) for i in p.reconfigure} == {
+        "447700900001": voice,
+        "447700900002": voice,
+    }
+    assert [i.msisdn for i in p.keep] == ["447700900003"]
+
+
+def test_a_change_outside_the_voice_pair_leaves_the_pair_out():
+    config = {
+        **CONFIG,
+        "mo_smpp_sys_type": "v2",
+        "voice_callback_type": "sip",
+        "voice_callback_value": "sip:a@b",
+    }
+    number = owned(
+        1, mo_http_url=HOOK, mo_smpp_sys_type="v1", voice_callback_type="sip", voice_callback_value="sip:a@b"
+    )
+    p = plan(owned=[number], count=1, configuration=config)
+    assert dict(p.reconfigure[0].changes) == {"mo_smpp_sys_type": "v2"}

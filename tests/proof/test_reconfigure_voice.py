@@ -1,15 +1,13 @@
-"""Found by the chaos campaign: changing only the voice callback *value* of a campaign fails every try.
+"""Found by the chaos campaign: changing only the voice callback *value* of a campaign failed every try.
 
 `build_plan` puts into a reconfigure item only the settings that differ (`settings_diff`); when the numbers
-already route voice to `sip` and the campaign asks for another SIP URI, the item holds
-`voice_callback_value` without `voice_callback_type`, and the client's validation refuses that update
-("requires voice_callback_type in the same update") before any write. The task fails on every retry, so a
-campaign can never move its numbers to a new SIP target. Plain run, no faults: this is not about chaos.
+already routed voice to `sip` and the campaign asked for another SIP URI, the item held
+`voice_callback_value` without `voice_callback_type`, and the client's validation refused that update
+("requires voice_callback_type in the same update") before any write, on every retry. Now either voice field
+differing puts both into the item. Plain run, no faults: this is not about chaos.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from airflow_provider_nexmo_numbers.operators.ensure import NexmoEnsureNumbersOperator
 
@@ -27,11 +25,6 @@ def _ensure(hook: str, sip: str) -> NexmoEnsureNumbersOperator:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: plan.settings_diff splits the voice_callback_type/value pair, so a reconfigure that changes "
-    "only the SIP URI is refused by the client's validation (see module docstring)",
-)
 def test_ensure_moves_campaign_numbers_to_a_new_sip_uri(sandbox, nexmo_conn):
     hook = sandbox.admin.webhook_url("proof-voice", ready_after=0)
     first = _ensure(hook, "sip:v1@pbx.example.com").execute({})
