@@ -119,6 +119,11 @@ class SandboxAdmin:
     def revoke_tokens(self, client_id: str | None = None) -> int:
         return self._call("POST", "/tokens/revoke", {"client_id": client_id})["revoked"]
 
+    def tokens(self) -> list[dict[str, Any]]:
+        """Every access token issued since the last reset, oldest first: `access_token`, `client_id`,
+        `issued_at` and `expires_at` (epoch seconds), `revoked`. Revoked and expired ones are included."""
+        return self._call("GET", "/tokens")
+
     def configure(
         self,
         *,

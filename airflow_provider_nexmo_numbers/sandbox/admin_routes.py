@@ -161,6 +161,14 @@ async def revoke_tokens(request: Request) -> Any:
     return {"revoked": revoked}
 
 
+@router.get("/tokens")
+@admin
+async def tokens(request: Request) -> Any:
+    """Every access token issued since the last reset, oldest first, revoked ones included (they stay
+    secrets a test must not find in its logs)."""
+    return [token.to_dict() for token in _sb(request).tokens.issued()]
+
+
 @router.post("/settings")
 @admin
 async def settings(request: Request) -> Any:

@@ -22,18 +22,34 @@ API_PRODUCT = "Phone Numbers - Vonage"
 
 @dataclass(slots=True)
 class Token:
+    access_token: str
     client_id: str
     issued_at: float
     expires_at: float
+    revoked: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "access_token": self.access_token,
+            "client_id": self.client_id,
+            "issued_at": self.issued_at,
+            "expires_at": self.expires_at,
+            "revoked": self.revoked,
+        }
 
 
 class TokenStore:
-    """Issued bearer tokens. Expired ones are kept so that their 401 says "expired", as Apigee's does."""
+    """Issued bearer tokens. Expired ones are kept so that their 401 says "expired", as Apigee's does.
+
+    Every token issued since the last `clear()` stays in `issued()`, revoked or not, so a test can search
+    its logs for each one without hooking into the server.
+    """
 
     def __init__(self, clients: Mapping[str, str], ttl: int) -> None:
         self.clients = dict(clients)
         self.ttl = ttl
-        self._tokens: dict[str, Token] = {}
+        self._tokens: dict[str, Token] = {}  # the valid (not revoked) ones, expired included
+        self._issued: list[Token] = []
 
     def check_credentials(self, client_id: str, client_secret: str) -> bool:
         expected = self.clients.get(client_id)
@@ -42,7 +58,9 @@ class TokenStore:
     def issue(self, client_id: str) -> dict[str, object]:
         now = time.time()
         access_token = "".join(secrets.choice(_ALPHABET) for _ in range(28))
-        self._tokens[access_token] = Token(client_id, now, now + self.ttl)
+        token = Token(access_token, client_id, now, now + self.ttl)
+        self._tokens[access_token] = token
+        self._issued.append(token)
         return {
             "refresh_token_expires_in": "0",
             "api_product_list": f"[{API_PRODUCT}]",
@@ -79,14 +97,20 @@ class TokenStore:
     def revoke(self, client_id: str | None = None, token: str | None = None) -> int:
         """Revoke one token, or every token of a client, or all tokens; returns how many."""
         if token is not None:
-            return 1 if self._tokens.pop(token, None) is not None else 0
-        doomed = [t for t, info in self._tokens.items() if client_id is None or info.client_id == client_id]
+            doomed = [token] if token in self._tokens else []
+        else:
+            doomed = [t for t, i in self._tokens.items() if client_id is None or i.client_id == client_id]
         for t in doomed:
-            del self._tokens[t]
+            self._tokens.pop(t).revoked = True
         return len(doomed)
+
+    def issued(self) -> list[Token]:
+        """Every token issued since the last `clear()` (reset), oldest first, revoked ones included."""
+        return list(self._issued)
 
     def clear(self) -> None:
         self._tokens.clear()
+        self._issued.clear()
 
 
 class Quota:

@@ -4,10 +4,9 @@ plain-http:// non-loopback host is refused before any request.
 The first test runs a campaign DAG the way Airflow runs tasks in production, without a scheduler: an
 `airflow api-server` (Execution API) in the background and `dag.test(use_executor=True)`, so each task runs
 under the LocalExecutor in its own supervised process and writes its log file as Airflow writes it, masking
-active. A sandbox of its own gets a client secret made up for this run and records every access token it
-issues (the admin API has no endpoint listing issued tokens, so the test wraps the in-process
-`TokenStore.issue` to read them; nothing the sandbox does changes). A token revoked mid-run makes the ensure
-task fetch a second one. Then everything is searched: the test's captured stdout/stderr (the executor's and
+active. A sandbox of its own gets a client secret made up for this run; its admin API lists every access
+token it issued (`sb.admin.tokens()`, revoked ones included). A token revoked mid-run makes the ensure task
+fetch a second one. Then everything is searched: the test's captured stdout/stderr (the executor's and
 the task processes' console output), the api-server's output and every file under $AIRFLOW_HOME/logs.
 
 A control task logs the secret and its token outright, as careless user code might: its log file must show
@@ -37,7 +36,6 @@ from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
 from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
 from airflow_provider_nexmo_numbers.operators.list_owned import NexmoListOwnedNumbersOperator
 from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox
-from airflow_provider_nexmo_numbers.sandbox.gateway import TokenStore
 from tests.fixtures.airflow import conn_env_var, nexmo_connection_json, set_nexmo_connection
 from tests.proof.conftest import load_dag, task_states, xcom
 
@@ -86,21 +84,6 @@ def api_server(env: dict[str, str], port: int, out_dir: Path) -> Iterator[subpro
                 proc.wait(5)
 
 
-@pytest.fixture
-def issued_tokens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every access token an in-process sandbox issues during the test, in order."""
-    tokens: list[str] = []
-    original = TokenStore.issue
-
-    def issue(self: TokenStore, client_id: str) -> dict[str, object]:
-        answer = original(self, client_id)
-        tokens.append(str(answer["access_token"]))
-        return answer
-
-    monkeypatch.setattr(TokenStore, "issue", issue)
-    return tokens
-
-
 def _context(text: str, value: str, width: int = 300) -> str:
     """Where `value` first appears in `text`, with the value itself replaced (the report must not leak)."""
     at = text.index(value)
@@ -120,9 +103,7 @@ def _texts(paths: list[Path]) -> dict[str, str]:
 
 @pytest.mark.airflow_db
 @pytest.mark.timeout(300)
-def test_no_secret_or_token_in_any_output_or_task_log(
-    proof_dags, issued_tokens, monkeypatch, tmp_path, capfd
-):
+def test_no_secret_or_token_in_any_output_or_task_log(proof_dags, monkeypatch, tmp_path, capfd):
     secret = "proof-secret-" + secrets.token_urlsafe(24)
     home = Path(os.environ["AIRFLOW_HOME"])
     port = _free_port()
@@ -144,11 +125,14 @@ def test_no_secret_or_token_in_any_output_or_task_log(
             dag_run = dag.test(run_conf={"hook": hook_url, "count": 3}, use_executor=True)
         captured = capfd.readouterr()
         stats = sb.admin.stats()
+        issued = sb.admin.tokens()
 
     states = task_states(dag_run)
     assert dag_run.state == "success", states
     assert len(xcom(dag_run, "list_numbers")) == 3
-    assert len(issued_tokens) >= 4, issued_tokens  # one per task process, plus one after the revocation
+    issued_tokens = [token["access_token"] for token in issued]
+    assert len(issued_tokens) >= 4, issued  # one per task process, plus one after the revocation
+    assert any(token["revoked"] for token in issued), issued
     assert stats["tokens_issued"] == len(issued_tokens)
 
     log_files = [p for p in (home / "logs").rglob("*") if p.is_file()]

@@ -171,6 +171,37 @@ def test_reset_drops_tokens(sandbox, api):
     assert api.get("/account/numbers").status_code == 401
 
 
+def test_admin_lists_every_token_issued_since_reset_revoked_ones_included(sandbox):
+    assert sandbox.admin.tokens() == []
+    before = time.time()
+    first, second = fetch_token(sandbox), fetch_token(sandbox)
+    sandbox.admin.queue_fault("revoke_token", operation="GET /account/numbers")
+    answer = requests.get(
+        sandbox.base_url + "/account/numbers", headers={"Authorization": f"Bearer {second}"}, timeout=5
+    )
+    assert answer.status_code == 401  # the fault revoked every token of the client
+    third = fetch_token(sandbox)
+
+    tokens = sandbox.admin.tokens()
+
+    assert [t["access_token"] for t in tokens] == [first, second, third]
+    assert [t["revoked"] for t in tokens] == [True, True, False]
+    assert {t["client_id"] for t in tokens} == {sandbox.client_id}
+    for token in tokens:
+        assert before - 1 <= token["issued_at"] <= time.time()
+        assert token["expires_at"] == pytest.approx(token["issued_at"] + 3599)
+    assert sandbox.admin.stats()["tokens_issued"] == len(tokens)
+    sandbox.admin.reset()
+    assert sandbox.admin.tokens() == []
+
+
+def test_admin_token_list_marks_only_the_revoked_clients_tokens(two_clients):
+    alpha, beta = fetch_token(two_clients, "alpha"), fetch_token(two_clients, "beta")
+    assert two_clients.admin.revoke_tokens(client_id="alpha") == 1
+    listed = {t["access_token"]: (t["client_id"], t["revoked"]) for t in two_clients.admin.tokens()}
+    assert listed == {alpha: ("alpha", True), beta: ("beta", False)}
+
+
 def test_several_clients_have_their_own_accounts_and_tokens(two_clients):
     alpha, beta = Api(two_clients, "alpha"), Api(two_clients, "beta")
     number = alpha.first_available("GB")
