@@ -62,6 +62,7 @@ class SandboxAdmin:
         self,
         error_rate: float = 0.0,
         error_statuses: Iterable[int] = (500, 502, 503, 429),
+        retry_after: float = 1.0,
         latency_ms: float = 0.0,
         hang_rate: float = 0.0,
         hang_seconds: float = 30.0,
@@ -69,13 +70,16 @@ class SandboxAdmin:
         revoke_token_rate: float = 0.0,
         seed: int | None = 1,
     ) -> dict[str, Any]:
-        """Probabilistic faults for the five API operations; calling with no arguments turns them off."""
+        """Probabilistic faults for the five API operations; calling with no arguments turns them off.
+
+        `retry_after` is the `Retry-After` (seconds, fractions allowed) of the 429s `error_rate` draws."""
         return self._call(
             "POST",
             "/faults",
             {
                 "error_rate": error_rate,
                 "error_statuses": list(error_statuses),
+                "retry_after": retry_after,
                 "latency_ms": latency_ms,
                 "hang_rate": hang_rate,
                 "hang_seconds": hang_seconds,

@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault-rate", type=_rate, default=0.0, help="probability of an injected error status"
     )
     parser.add_argument("--fault-statuses", default="500,502,503,429", help="statuses to inject (comma list)")
+    parser.add_argument(
+        "--retry-after",
+        type=float,
+        default=d.retry_after,
+        metavar="S",
+        help="Retry-After of the injected 429s, seconds, fractions allowed (default %(default)g)",
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every API request")
     parser.add_argument("--hang-rate", type=_rate, default=0.0, help="probability of a hang")
     parser.add_argument("--hang-seconds", type=float, default=d.hang_seconds, help="length of a hang")
@@ -140,6 +147,7 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SandboxCo
         vonage_direct=not args.no_vonage,
         error_rate=args.fault_rate,
         error_statuses=tuple(int(s) for s in args.fault_statuses.split(",") if s.strip()),
+        retry_after=args.retry_after,
         latency_ms=args.latency_ms,
         hang_rate=args.hang_rate,
         hang_seconds=args.hang_seconds,

@@ -30,6 +30,9 @@ class FaultSettings:
 
     error_rate: float = 0.0
     error_statuses: tuple[int, ...] = (500, 502, 503, 429)
+    #: `Retry-After` (seconds, fractions allowed) of the 429s that `error_rate` draws; small values keep
+    #: chaos tests fast while the client still honours the header as in production.
+    retry_after: float = 1.0
     latency_ms: float = 0.0
     hang_rate: float = 0.0
     hang_seconds: float = 30.0
@@ -77,6 +80,7 @@ class SandboxConfig:
     # faults
     error_rate: float = 0.0
     error_statuses: tuple[int, ...] = (500, 502, 503, 429)
+    retry_after: float = 1.0
     latency_ms: float = 0.0
     hang_rate: float = 0.0
     hang_seconds: float = 30.0

@@ -61,7 +61,13 @@ class FaultInjector:
             raise ValueError("error_statuses must not be empty when error_rate > 0")
         if any(not 400 <= s <= 599 for s in statuses):
             raise ValueError("error_statuses must be HTTP error statuses (400-599)")
-        numbers = {name: float(getattr(given, name)) for name in (*FAULT_RATES, "latency_ms", "hang_seconds")}
+        retry_after = float(given.retry_after)
+        if not 0.0 <= retry_after <= 3600.0:
+            raise ValueError(f"retry_after must be between 0 and 3600 seconds, got {given.retry_after!r}")
+        numbers = {
+            name: float(getattr(given, name))
+            for name in (*FAULT_RATES, "retry_after", "latency_ms", "hang_seconds")
+        }
         self.current = dataclasses.replace(given, error_statuses=statuses, **numbers)
         self._rng = random.Random(given.seed)
         return self.settings()
@@ -130,7 +136,8 @@ class FaultInjector:
             return Fault("hang", seconds=now.hang_seconds)
         edge += now.error_rate
         if r < edge:
-            return Fault("status", status=self._rng.choice(now.error_statuses))
+            status = self._rng.choice(now.error_statuses)
+            return Fault("status", status=status, retry_after=now.retry_after if status == 429 else None)
         edge += now.drop_after_commit_rate
         if r < edge:
             return Fault("drop_after_commit") if operation in WRITE_OPERATIONS else None

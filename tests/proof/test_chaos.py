@@ -14,7 +14,8 @@ account's numbers.
 
 Retry waits: the hook exposes no backoff setting (connection extras: timeout, max_retries, rate_limit,
 token_url, verify_ssl), so the test shortens the client's documented `backoff_base`/`backoff_max`
-constructor defaults; Retry-After (1 s on the sandbox's injected 429s) is honoured as in production.
+constructor defaults. The sandbox's injected 429s ask for `Retry-After: 0.05` (its `retry_after` fault
+setting; 1 s by default), which the client honours as in production.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ SEED = 20260101
 FAULTS = {
     "error_rate": 0.20,
     "error_statuses": (500, 502, 503, 429),
+    "retry_after": 0.05,  # seconds the injected 429s ask the client to wait
     "latency_ms": 3,
     "drop_after_commit_rate": 0.03,
     "revoke_token_rate": 0.02,

@@ -172,6 +172,19 @@ def test_probabilistic_faults_repeat_for_a_seed(sandbox, api):
     assert set(statuses(api, 5)) == {200}
 
 
+def test_probabilistic_429s_carry_the_configured_retry_after(sandbox, api):
+    api.token  # noqa: B018
+    sandbox.admin.set_faults(error_rate=1.0, error_statuses=[429])
+    assert api.get("/account/numbers").headers["Retry-After"] == "1"  # the default
+    faults = sandbox.admin.set_faults(error_rate=1.0, error_statuses=[429], retry_after=0.05)
+    assert faults["retry_after"] == 0.05
+    response = api.get("/account/numbers")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "0.05"
+    sandbox.admin.set_faults(error_rate=1.0, error_statuses=[503], retry_after=0.05)
+    assert "Retry-After" not in api.get("/account/numbers").headers  # only 429s ask to wait
+
+
 def test_only_the_configured_statuses(sandbox, api):
     api.token  # noqa: B018
     sandbox.admin.set_faults(error_rate=1.0, error_statuses=[502])
@@ -215,6 +228,7 @@ def test_faults_in_the_vonage_flavour_use_vonage_bodies(sandbox):
         (lambda a: a.set_faults(error_rate=2), "between 0 and 1"),
         (lambda a: a.set_faults(error_rate=0.6, hang_rate=0.6), "must not exceed 1"),
         (lambda a: a.set_faults(error_rate=0.5, error_statuses=[200]), "HTTP error statuses"),
+        (lambda a: a.set_faults(retry_after=-1), "retry_after must be between"),
     ],
 )
 def test_bad_fault_settings_are_rejected(sandbox, call, message):

@@ -127,8 +127,8 @@ def test_cli_options_map_onto_the_config():
     cfg = parse(
         "--host", "0.0.0.0", "--port", "0", "--seed", "3", "--client", "a:1", "--client", "b:2",
         "--owned", "10", "--owned-country", "NL", "--token-ttl", "60", "--quota-rps", "2.5",
-        "--fault-rate", "0.1",
-        "--fault-statuses", "502,503", "--latency-ms", "20", "--hang-rate", "0.05", "--hang-seconds", "9",
+        "--fault-rate", "0.1", "--fault-statuses", "502,503", "--retry-after", "0.05",
+        "--latency-ms", "20", "--hang-rate", "0.05", "--hang-seconds", "9",
         "--drop-rate", "0.02", "--revoke-rate", "0.01", "--fault-seed", "5", "--no-webhook-check",
         "--address-required", "DE", "--no-vonage",
     )  # fmt: skip
@@ -136,6 +136,9 @@ def test_cli_options_map_onto_the_config():
     assert cfg.clients == {"a": "1", "b": "2"}
     assert (cfg.owned_numbers, cfg.owned_country, cfg.token_ttl, cfg.quota_rps) == (10, "NL", 60, 2.5)
     assert (cfg.error_rate, cfg.error_statuses, cfg.latency_ms) == (0.1, (502, 503), 20.0)
+    assert cfg.retry_after == 0.05
+    assert cfg.fault_settings()["retry_after"] == 0.05
+    assert parse().retry_after == 1.0
     assert (cfg.hang_rate, cfg.hang_seconds, cfg.drop_after_commit_rate, cfg.revoke_token_rate) == (
         0.05,
         9,
