@@ -6,6 +6,12 @@ token serves the whole process until a minute before it expires; the lock makes 
 for one grant instead of each asking for its own. A 401 on an API call means the gateway dropped the token
 early: the client calls `invalidate(token)` and asks again, which fetches exactly one new token however
 many threads saw the 401.
+
+A grant is attempted once per `get_token()` call: the token source does not retry on its own. The grant is
+one step of an API attempt, and the client's retry policy repeats the whole attempt (grant included), so
+one operation makes at most `max_retries + 1` attempts in all and a hanging token endpoint costs at most
+`(max_retries + 1) * timeout` plus the backoff. A token source that also retried would multiply the two
+loops: `(max_retries + 1) ** 2` timeouts, with a second, independent time budget.
 """
 
 from __future__ import annotations
@@ -20,15 +26,15 @@ import requests
 
 from airflow_provider_nexmo_numbers.client.errors import NexmoAuthError
 from airflow_provider_nexmo_numbers.client.responses import raise_for_response, transport_error
-from airflow_provider_nexmo_numbers.client.retry import RetryPolicy
 
-__all__ = ["DEFAULT_TOKEN_LIFETIME", "TokenSource"]
+__all__ = ["DEFAULT_TOKEN_LIFETIME", "TOKEN_OPERATION", "TokenSource"]
 log = logging.getLogger(__name__)
 
 # Used when a token response carries no usable `expires_in`: short, so a wrong guess costs one extra
 # grant.
 DEFAULT_TOKEN_LIFETIME = 300.0
-_OPERATION = "token"
+# The `operation` of every error raised by a grant (and the sandbox's name for the token endpoint).
+TOKEN_OPERATION = "token"
 
 
 class TokenSource:
@@ -36,8 +42,10 @@ class TokenSource:
 
     The token is renewed `refresh_margin` seconds (default 60) before `expires_in`, or halfway through its
     life when the lifetime is shorter than twice the margin. `on_token` is called with every new token
-    before it is used (the hook passes Airflow's `mask_secret`). Grants are retried under `retry_policy`
-    (a grant is safe to repeat); rejected credentials raise `NexmoAuthError` at once.
+    before it is used (the hook passes Airflow's `mask_secret`). One call makes at most one grant request
+    and raises its error unchanged (rejected credentials: `NexmoAuthError`; an outage: the transport,
+    server or throttling error, with `operation="token"`); retrying is the caller's job (see the module
+    docstring for why).
     """
 
     def __init__(
@@ -51,7 +59,6 @@ class TokenSource:
         verify: bool | str = True,
         on_token: Callable[[str], Any] | None = None,
         refresh_margin: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client_id = client_id
@@ -62,7 +69,6 @@ class TokenSource:
         self._verify = verify
         self._on_token = on_token
         self._refresh_margin = refresh_margin
-        self._retry_policy = retry_policy or RetryPolicy()
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -76,7 +82,7 @@ class TokenSource:
             if self._token is not None and self._clock() < self._renew_at:
                 return self._token
             started = self._clock()
-            token, lifetime = self._retry_policy.call(self._grant, idempotent=True)
+            token, lifetime = self._grant()
             margin = min(self._refresh_margin, lifetime / 2.0)
             self._token = token
             self.expires_in = lifetime
@@ -103,7 +109,7 @@ class TokenSource:
                 verify=self._verify,
             )
         except requests.RequestException as exc:
-            raise transport_error(exc, operation=_OPERATION, timeout=self._timeout) from exc
+            raise transport_error(exc, operation=TOKEN_OPERATION, timeout=self._timeout) from exc
         if response.status_code in (400, 401, 403):
             # A 400 from an OAuth endpoint means invalid_client/invalid_request: a credentials problem
             # too.
@@ -111,15 +117,15 @@ class TokenSource:
             raise NexmoAuthError(
                 f"the token endpoint {self.token_url} rejected the client credentials of client id "
                 f"{self._client_id!r}" + (f": {error}" if error else ""),
-                operation=_OPERATION,
+                operation=TOKEN_OPERATION,
                 status=response.status_code,
             )
-        body = raise_for_response(response, operation=_OPERATION)
+        body = raise_for_response(response, operation=TOKEN_OPERATION)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise NexmoAuthError(
                 f"the token endpoint {self.token_url} answered without an access_token",
-                operation=_OPERATION,
+                operation=TOKEN_OPERATION,
                 status=response.status_code,
             )
         if self._on_token is not None:

@@ -19,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_nexmo_numbers import __version__
-from airflow_provider_nexmo_numbers.client.auth import TokenSource
+from airflow_provider_nexmo_numbers.client.auth import TOKEN_OPERATION, TokenSource
 from airflow_provider_nexmo_numbers.client.errors import (
     NexmoMethodFailedError,
     NexmoNumberNotFoundError,
@@ -179,7 +179,6 @@ class NexmoNumbersClient:
             verify=verify_ssl,
             on_token=on_token,
             refresh_margin=token_refresh_margin,
-            retry_policy=self.retry_policy,
         )
         self._stats_lock = threading.Lock()
         self._requests = 0
@@ -225,7 +224,13 @@ class NexmoNumbersClient:
         data: Mapping[str, Any] | None = None,
         msisdn: str | None = None,
     ) -> Any:
-        """One request (plus one replay with a fresh token after a 401); returns the JSON body or raises."""
+        """One attempt: the token (granted now if none is cached), one request, and one replay with a fresh
+        token after a 401; returns the JSON body or raises.
+
+        A failed grant is raised from here like a failed request (`operation="token"`), so the caller's one
+        retry loop decides about both: `max_retries + 1` attempts bound the whole operation, grants
+        included (the token source never retries by itself).
+        """
         url = self.base_url + path
         for replay in (False, True):
             token = self._tokens.get_token()
@@ -414,7 +419,10 @@ class NexmoNumbersClient:
 
     @staticmethod
     def _ambiguous(error: NexmoNumbersError) -> bool:
-        """A failure after which the write may or may not have happened."""
+        """A failure after which the write may or may not have happened. A failed token grant is not one:
+        the write was never sent."""
+        if error.operation == TOKEN_OPERATION:
+            return False
         return isinstance(error, NexmoServerError) or (isinstance(error, NexmoTransportError) and error.sent)
 
     def _write_once(
@@ -431,7 +439,9 @@ class NexmoNumbersClient:
 
         A 420 or an ambiguous failure is answered by checking ownership (`purposes` say why, in the log):
         if it already is what the write leaves (`done_if_owned`) the result is `already_*=True`; otherwise
-        the error is raised, and as the write is then known not done the retry policy may repeat it.
+        the error is raised, and as the write is then known not done the retry policy may repeat it. A
+        failed token grant needs no check (nothing was sent) and is retried by the same policy, so the
+        attempts of a write, grants included, are bounded by `max_retries + 1` too.
         """
         country = validate_country(country)
         msisdn = validate_msisdn(msisdn)

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from airflow_provider_nexmo_numbers.client import NexmoAuthError, RetryPolicy, TokenSource
+from airflow_provider_nexmo_numbers.client import NexmoAuthError, NexmoServerError, TokenSource
 from tests.client.conftest import request_counts
 
 
@@ -135,12 +135,24 @@ def test_bad_credentials_fail_at_the_token_endpoint_without_retries(sandbox, mak
     assert stats["api_requests"] == 0
 
 
-def test_token_endpoint_outage_is_retried(sandbox, sleeps, make_tokens):
+def test_token_endpoint_outage_is_retried_by_the_client(sandbox, sleeps, make_client):
     sandbox.admin.queue_fault("status", operation="token", status=503, count=2)
-    tokens = make_tokens(retry_policy=RetryPolicy(max_retries=3, backoff_base=0.01, sleep=sleeps))
-    assert tokens.get_token()
-    assert sandbox.admin.stats()["requests"]["token"] == {"503": 2, "200": 1}
+    client = make_client(max_retries=3)
+    assert client.list_owned_numbers().count == 0
+    assert request_counts(sandbox, "token") == {"503": 2, "200": 1}
     assert len(sleeps.waits) == 2
+    assert client.stats == {"requests": 1, "token_fetches": 3, "retries": 2}
+
+
+def test_token_source_makes_one_grant_per_call(sandbox, make_tokens):
+    """Retrying a grant is the caller's job: a token source that retried too would nest two retry loops."""
+    sandbox.admin.queue_fault("status", operation="token", status=503, count=1)
+    tokens = make_tokens()
+    with pytest.raises(NexmoServerError) as info:
+        tokens.get_token()
+    assert info.value.operation == "token"
+    assert tokens.get_token()
+    assert request_counts(sandbox, "token") == {"503": 1, "200": 1}
 
 
 def test_one_keep_alive_connection_for_token_and_api(sandbox, make_client):

@@ -12,7 +12,7 @@ from airflow_provider_nexmo_numbers.client import (
     NexmoTransportError,
     RetryPolicy,
 )
-from tests.client.conftest import request_counts, wait_for_answers
+from tests.client.conftest import pick_available, request_counts, wait_for_answers
 
 LIST = "GET /account/numbers"
 
@@ -118,3 +118,48 @@ def test_connection_refused_is_a_transport_error(make_client):
         client.list_owned_numbers()
     assert info.value.sent is False
     assert client.stats["retries"] == 1  # never sent, so retried even though nothing answered
+
+
+# -- the token endpoint fails: one retry loop per operation, grants included ---------------------------------
+
+
+def _list_or_buy(client, sandbox, call):
+    if call == "list":
+        return client.list_owned_numbers()
+    return client.buy_number("GB", pick_available(sandbox)["msisdn"])
+
+
+@pytest.mark.parametrize("call", ["list", "buy"])
+def test_token_outage_costs_at_most_max_retries_plus_one_grants(sandbox, make_client, sleeps, call):
+    """Not (max_retries + 1) ** 2 grants, and a purchase whose grant failed needs no ownership look-up."""
+    client = make_client(max_retries=2)
+    available = pick_available(sandbox)
+    sandbox.admin.queue_fault("status", operation="token", status=503, count=50)
+    with pytest.raises(NexmoServerError) as info:
+        _list_or_buy(client, sandbox, call)
+    assert info.value.operation == "token"
+    assert request_counts(sandbox, "token") == {"503": 3}
+    assert sandbox.admin.stats()["api_requests"] == 0
+    assert len(sleeps.waits) == 2
+    assert client.stats == {"requests": 0, "token_fetches": 3, "retries": 2}
+    assert available["msisdn"] not in sandbox.admin.stats()["purchases"]
+
+
+@pytest.mark.parametrize("call", ["list", "buy"])
+def test_hanging_token_endpoint_costs_attempts_times_timeout(sandbox, make_client, sleeps, call):
+    """The time bound is (max_retries + 1) * timeout + backoff (here recorded, not slept)."""
+    timeout, attempts = 0.3, 3
+    client = make_client(timeout=(2.0, timeout), max_retries=attempts - 1)
+    sandbox.admin.queue_fault("hang", operation="token", seconds=1.0, count=50)
+    started = time.monotonic()
+    with pytest.raises(NexmoTransportError) as info:
+        _list_or_buy(client, sandbox, call)
+    elapsed = time.monotonic() - started
+    assert info.value.operation == "token"
+    assert "read timeout" in str(info.value)
+    # Nested retries took attempts ** 2 * timeout = 2.7 s (more for a purchase's look-ups).
+    assert attempts * timeout * 0.95 <= elapsed < attempts * timeout + sum(sleeps.waits) + 0.8
+    assert client.stats == {"requests": 0, "token_fetches": attempts, "retries": attempts - 1}
+    assert sandbox.admin.stats()["api_requests"] == 0
+    sandbox.admin.reset()  # release the hung grants now, so their answers land in this test's stats
+    assert wait_for_answers(sandbox, "token", attempts) == {"504": attempts}
