@@ -82,6 +82,30 @@ def _mem_total_mb() -> int | None:
     return None
 
 
+def source_info() -> dict[str, Any]:
+    """Which code was measured: the git commit at ROOT and the provider files that differ from it (teammates
+    edit the same tree while benchmarks run), or, for an exported snapshot, its `.source-commit` file."""
+    import subprocess
+
+    info: dict[str, Any] = {"root": str(ROOT)}
+    try:
+        info["commit"] = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "airflow_provider_nexmo_numbers"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        info["uncommitted_provider_files"] = [line[3:] for line in status.splitlines()]
+    except (OSError, subprocess.CalledProcessError):
+        marker = ROOT / ".source-commit"
+        info["commit"] = marker.read_text().strip() if marker.exists() else None
+        info["snapshot"] = True
+    return info
+
+
 def machine_info() -> dict[str, Any]:
     """Where and when the figures were taken, including how busy the machine was at the start."""
     return {

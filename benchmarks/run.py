@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import RESULTS_DIR, load_average, machine_info, prepare_environment
+from benchmarks.common import RESULTS_DIR, load_average, machine_info, prepare_environment, source_info
 
 BENCHMARKS = ("parse", "tokens", "export", "quota", "sandbox")
 
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     document: dict[str, Any] = {
         "machine": machine_info(),
+        "source": source_info(),
         "note": "other processes (teammates' test runs) may share these cores; see load averages",
         "quick": args.quick,
         "selected": list(selected),
@@ -277,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     machine = document["machine"]
+    source = document["source"]
+    dirty = source.get("uncommitted_provider_files")
+    print(f"measured: {source['root']} at {source['commit']}" + (f", uncommitted: {dirty}" if dirty else ""))
     print(
         f"{machine['date']}  {machine['cpu_count']} x {machine['cpu_model']}  Python {machine['python']}  "
         f"Airflow {machine['airflow']}  load {machine['load_average_at_start']} -> "
