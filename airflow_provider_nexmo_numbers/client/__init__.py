@@ -40,6 +40,7 @@ _EXPORTS = {
     "RateLimiter": "ratelimit",
     "RetryPolicy": "retry",
     "SearchPattern": "validation",
+    "clear_shared_tokens": "token_registry",
 }
 
 
@@ -67,4 +68,7 @@ if TYPE_CHECKING:
     from airflow_provider_nexmo_numbers.client.models import *  # noqa: F403
     from airflow_provider_nexmo_numbers.client.ratelimit import RateLimiter as RateLimiter
     from airflow_provider_nexmo_numbers.client.retry import RetryPolicy as RetryPolicy
+    from airflow_provider_nexmo_numbers.client.token_registry import (
+        clear_shared_tokens as clear_shared_tokens,
+    )
     from airflow_provider_nexmo_numbers.client.validation import SearchPattern as SearchPattern

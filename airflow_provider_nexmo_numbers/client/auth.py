@@ -2,10 +2,12 @@
 
 KPN issues opaque bearer tokens with no refresh token: `POST <token_url>?grant_type=client_credentials`
 with a form body `client_id`, `client_secret`, answered with strings only (`"expires_in": "3599"`). One
-token serves the whole process until a minute before it expires; the lock makes concurrent callers wait
-for one grant instead of each asking for its own. A 401 on an API call means the gateway dropped the token
-early: the client calls `invalidate(token)` and asks again, which fetches exactly one new token however
-many threads saw the 401.
+token serves the whole process until a minute before it expires: the token lives in a `TokenSlot`, which
+the client takes from the process-wide registry (`token_registry`) so that every client with the same
+credentials uses it, and the slot's lock makes concurrent callers wait for one grant instead of each
+asking for its own. A 401 on an API call means the gateway dropped the token early: the client calls
+`invalidate(token)` and asks again, which fetches exactly one new token however many threads and clients
+saw the 401.
 
 A grant is attempted once per `get_token()` call: the token source does not retry on its own. The grant is
 one step of an API attempt, and the client's retry policy repeats the whole attempt (grant included), so
@@ -17,7 +19,6 @@ loops: `(max_retries + 1) ** 2` timeouts, with a second, independent time budget
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ import requests
 
 from airflow_provider_nexmo_numbers.client.errors import NexmoAuthError
 from airflow_provider_nexmo_numbers.client.responses import raise_for_response, transport_error
+from airflow_provider_nexmo_numbers.client.token_registry import TokenSlot
 
 __all__ = ["DEFAULT_TOKEN_LIFETIME", "TOKEN_OPERATION", "TokenSource"]
 log = logging.getLogger(__name__)
@@ -38,11 +40,15 @@ TOKEN_OPERATION = "token"
 
 
 class TokenSource:
-    """Thread-safe cache of one OAuth2 client-credentials access token.
+    """Thread-safe access to one OAuth2 client-credentials access token, cached in `slot`.
 
-    The token is renewed `refresh_margin` seconds (default 60) before `expires_in`, or halfway through its
-    life when the lifetime is shorter than twice the margin. `on_token` is called with every new token
-    before it is used (the hook passes Airflow's `mask_secret`). One call makes at most one grant request
+    Without `slot` the token is private to this source; with a slot from `token_registry` it is shared by
+    every source given the same slot (sources sharing a slot must use the same clock). Grants go through
+    this source's own session, timeout and TLS settings. The token is renewed `refresh_margin` seconds
+    (default 60) before `expires_in`, or halfway through its life when the lifetime is shorter than twice
+    the margin. `on_token` is called once with every token value this source hands out, before it is used
+    (the hook passes Airflow's `mask_secret`), whether this source granted it or found it in a shared slot.
+    `fetches` counts the grants this source requested. One call makes at most one grant request
     and raises its error unchanged (rejected credentials: `NexmoAuthError`; an outage: the transport,
     server or throttling error, with `operation="token"`); retrying is the caller's job (see the module
     docstring for why).
@@ -60,6 +66,7 @@ class TokenSource:
         on_token: Callable[[str], Any] | None = None,
         refresh_margin: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        slot: TokenSlot | None = None,
     ) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
@@ -70,32 +77,40 @@ class TokenSource:
         self._on_token = on_token
         self._refresh_margin = refresh_margin
         self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at = 0.0
+        self._slot = slot if slot is not None else TokenSlot()
+        self._announced: str | None = None  # the last token passed to on_token
         self.fetches = 0
-        self.expires_in: float | None = None
+
+    @property
+    def expires_in(self) -> float | None:
+        """Lifetime in seconds of the cached token, as the token endpoint stated it (None before any)."""
+        return self._slot.lifetime
 
     def get_token(self) -> str:
         """A valid access token, fetching a new one only when none is cached or it is about to expire."""
-        with self._lock:
-            if self._token is not None and self._clock() < self._renew_at:
-                return self._token
-            started = self._clock()
-            token, lifetime = self._grant()
-            margin = min(self._refresh_margin, lifetime / 2.0)
-            self._token = token
-            self.expires_in = lifetime
-            self._renew_at = started + lifetime - margin
+        slot = self._slot
+        with slot.lock:
+            token = slot.token
+            if token is None or self._clock() >= self._renew_at(slot):
+                started = self._clock()
+                token, lifetime = self._grant()
+                slot.token, slot.obtained_at, slot.lifetime = token, started, lifetime
+            if token != self._announced:
+                if self._on_token is not None:
+                    self._on_token(token)
+                self._announced = token
             return token
+
+    def _renew_at(self, slot: TokenSlot) -> float:
+        lifetime = slot.lifetime or 0.0
+        return slot.obtained_at + lifetime - min(self._refresh_margin, lifetime / 2.0)
 
     def invalidate(self, token: str | None = None) -> None:
         """Forget the cached token (only if it is still `token`, so a fresh one fetched by another thread
-        stays)."""
-        with self._lock:
-            if token is None or token == self._token:
-                self._token = None
-                self._renew_at = 0.0
+        or another client stays)."""
+        with self._slot.lock:
+            if token is None or token == self._slot.token:
+                self._slot.token = None
 
     def _grant(self) -> tuple[str, float]:
         self.fetches += 1
@@ -128,8 +143,6 @@ class TokenSource:
                 operation=TOKEN_OPERATION,
                 status=response.status_code,
             )
-        if self._on_token is not None:
-            self._on_token(token)
         lifetime = _lifetime(body.get("expires_in"))
         log.debug("Fetched a new access token from %s, valid for %.0f s", self.token_url, lifetime)
         return token, lifetime

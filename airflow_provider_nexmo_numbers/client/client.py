@@ -1,7 +1,8 @@
 """`NexmoNumbersClient`: the Numbers API behind the KPN API Store, usable from a plain script (no Airflow).
 
 Well-behaved on the wire: one keep-alive `requests.Session`, a (connect, read) timeout on every request,
-one OAuth2 token per lifetime (renewed once and the request replayed once on a 401), client-side rate
+one OAuth2 token per lifetime per process, shared by every client with the same credentials (renewed once
+and the request replayed once on a 401), client-side rate
 limiting, and retries with backoff for what is safe to repeat. Money is never spent twice: a purchase or a
 cancellation is never repeated blindly; after an ambiguous failure (timeout, dropped connection, 5xx) the
 client first looks whether the number is owned, and only retries when the outcome is known not to have
@@ -40,6 +41,7 @@ from airflow_provider_nexmo_numbers.client.paging import iter_numbers
 from airflow_provider_nexmo_numbers.client.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
 from airflow_provider_nexmo_numbers.client.responses import raise_for_response, transport_error
 from airflow_provider_nexmo_numbers.client.retry import DoNotRetry, RetryPolicy
+from airflow_provider_nexmo_numbers.client.token_registry import shared_token_slot
 from airflow_provider_nexmo_numbers.client.validation import (
     UPDATE_FIELDS,
     require_secure_url,
@@ -117,11 +119,15 @@ class NexmoNumbersClient:
 
     Defaults: `timeout=(5.0, 30.0)` seconds (connect, read); `max_retries=5` retries within
     `max_retry_time=120` seconds; `rate_limit=2.0` requests per second (0 or None disables; see
-    `ratelimit`); TLS verified. `on_token` is called with each new access token (e.g. Airflow's
-    `mask_secret`). Pass `session` to bring your own `requests.Session` (it is then not closed by
-    `close()`). `backoff_base`/`backoff_max` shape the retry backoff and `retry_policy` replaces it
-    entirely (tests inject a policy whose `sleep` does not sleep). Thread-safe for concurrent calls: the
-    token source and rate limiter are locked; statistics are approximate.
+    `ratelimit`); TLS verified. `on_token` is called with each access token this client uses, once per
+    token value (e.g. Airflow's `mask_secret`). With `share_tokens=True` (default) the token is shared
+    with every other client of this process that has the same token URL, client id and secret: a second
+    client reuses a still-valid token instead of asking for one, and one renewal (expiry, or a 401 on any
+    of them) serves all; `share_tokens=False` keeps a private token. Pass `session` to bring your own
+    `requests.Session` (it is then not closed by `close()`). `backoff_base`/`backoff_max` shape the retry
+    backoff and `retry_policy` replaces it entirely (tests inject a policy whose `sleep` does not sleep).
+    Thread-safe for concurrent calls: the token slot and rate limiter are locked; statistics are
+    approximate.
     """
 
     def __init__(
@@ -142,6 +148,7 @@ class NexmoNumbersClient:
         backoff_max: float = 30.0,
         token_refresh_margin: float = 60.0,
         retry_policy: RetryPolicy | None = None,
+        share_tokens: bool = True,
     ) -> None:
         if not isinstance(client_id, str) or not client_id.strip():
             raise NexmoValidationError(
@@ -170,8 +177,9 @@ class NexmoNumbersClient:
         self.verify_ssl = verify_ssl
         self._own_session = session is None
         self._session = session or self._new_session()
+        client_id = client_id.strip()
         self._tokens = TokenSource(
-            client_id.strip(),
+            client_id,
             client_secret,
             self.token_url,
             session=self._session,
@@ -179,6 +187,7 @@ class NexmoNumbersClient:
             verify=verify_ssl,
             on_token=on_token,
             refresh_margin=token_refresh_margin,
+            slot=shared_token_slot(self.token_url, client_id, client_secret) if share_tokens else None,
         )
         self._stats_lock = threading.Lock()
         self._requests = 0
@@ -201,12 +210,14 @@ class NexmoNumbersClient:
 
     @property
     def tokens(self) -> TokenSource:
-        """The OAuth2 token source (shared by every request of this client)."""
+        """The OAuth2 token source of this client (its token slot is shared process-wide unless
+        `share_tokens=False`)."""
         return self._tokens
 
     @property
     def stats(self) -> dict[str, int]:
-        """Requests sent to the API (token grants excluded), token grants requested, and retries made."""
+        """Requests sent to the API (token grants excluded), token grants this client requested (a token
+        reused from another client of the process is not one), and retries made."""
         return {"requests": self._requests, "token_fetches": self._tokens.fetches, "retries": self._retries}
 
     def _count_retry(self, error: BaseException, wait: float) -> None:

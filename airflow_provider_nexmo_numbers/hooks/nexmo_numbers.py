@@ -214,8 +214,10 @@ class _ClientMethod:
 class NexmoNumbersHook(BaseHook):
     """Hook for the Nexmo (Vonage) Numbers API through the KPN API Store.
 
-    `get_conn()` returns a cached `NexmoNumbersClient` (one keep-alive session and one OAuth2 token for the
-    life of the hook); the operations below are the client's methods, called on it (same signatures and
+    `get_conn()` returns a cached `NexmoNumbersClient` (one keep-alive session for the life of the hook).
+    The OAuth2 token is shared by every hook and client of the process with the same token URL, client id
+    and secret: tasks run by `dag.test()` or by one worker process ask for one token per lifetime, not
+    one each. The operations below are the client's methods, called on it (same signatures and
     docstrings). The client secret and every access token are passed to `mask_secret`, so task logs show
     `***`.
     """

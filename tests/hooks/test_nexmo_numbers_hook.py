@@ -66,6 +66,26 @@ def test_operations_delegate_with_one_token(nexmo_conn, sandbox):
     assert sandbox.admin.stats()["tokens_issued"] == 1
 
 
+def test_hooks_in_one_process_share_one_token(nexmo_conn, sandbox, monkeypatch):
+    """As in dag.test() or a worker running several tasks: one hook (and client) per task, one token."""
+    other = set_nexmo_connection(monkeypatch, "nexmo_same_credentials", sandbox)
+    hooks = [NexmoNumbersHook(), NexmoNumbersHook(), NexmoNumbersHook(nexmo_conn_id=other)]
+    for hook in hooks:
+        hook.list_owned_numbers(size=1)
+    hooks[0].close()  # a finished task; the next one builds a new client
+    hooks[0].list_owned_numbers(size=1)
+    assert sandbox.admin.stats()["tokens_issued"] == 1
+
+    sandbox.admin.revoke_tokens()
+    for hook in hooks:
+        hook.list_owned_numbers(size=1)
+    stats = sandbox.admin.stats()
+    assert stats["tokens_issued"] == 2  # one renewal for all
+    assert stats["requests"]["GET /account/numbers"] == {"200": 7, "401": 1}
+    token = hooks[2].get_conn().tokens.get_token()
+    assert redact(f"Authorization: Bearer {token}") == "Authorization: Bearer ***"
+
+
 _OPERATIONS = [
     "list_owned_numbers",
     "iter_owned_numbers",
