@@ -1,8 +1,13 @@
-"""Helpers for the example-DAG tests: the folder, a DagBag over it, XCom reading, a SQLite warehouse."""
+"""Helpers for the example-DAG tests: the folder, a DagBag over it, XCom reading, a SQLite warehouse.
+
+Pointing Airflow at the folder is the shared `dags_folder` (tests/fixtures/airflow_db.py). `xcom` is not the
+shared `return_value`: the example DAGs map tasks, and it returns a mapped task's values as a list.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +26,11 @@ EXPECTED_DAG_IDS = {
 
 
 @pytest.fixture
-def example_bag(airflow_db, monkeypatch):
-    """The example DAGs parsed for dag.test() (which needs DAGS_FOLDER to hold the DAG file)."""
-    import airflow.settings
+def example_bag(dags_folder: Callable[[Path], Path]):
+    """The example DAGs parsed for dag.test() (which needs the dags folder to hold the DAG file)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    # dag.test() syncs from the dags-folder bundle; Airflow copied the folder into settings.DAGS_FOLDER when
-    # first imported (maybe by an earlier test), so set both.
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(EXAMPLE_DAGS))
-    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
-
+    dags_folder(EXAMPLE_DAGS)
     bag = DagBag(dag_folder=str(EXAMPLE_DAGS))
     assert bag.import_errors == {}
     return bag
@@ -51,7 +51,8 @@ def task_states(dag_run) -> dict[tuple[str, int], str]:
 
 
 def xcom(dag_run, task_id: str) -> Any:
-    """A task's return value; for a mapped task the list of its instances' values in map_index order."""
+    """A task's return value; for a mapped task the list of its instances' values in map_index order
+    (the shared `return_value` reads one value per task)."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select

@@ -1,58 +1,36 @@
-"""Shared helpers of the proof tests: the DAG folder for `dag.test()` runs and reading a run's XComs.
+"""Shared helpers of the proof tests: the DAG folder for `dag.test()` runs, its DAGs and their task states.
 
 The proof tests run the provider the way production does (real Airflow task runs, real HTTP to the sandbox,
 a real SQLite warehouse); the only knobs they turn are configuration, documented where they are turned.
+Pointing Airflow at the folder, loading a DAG file and reading a run's XComs are the shared helpers of
+tests/fixtures/airflow_db.py (`dags_folder`, `load_dag_module`, `return_value`).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fixtures.airflow_db import load_dag_module
+
 DAGS_DIR = Path(__file__).parent / "dags"
 
 
 @pytest.fixture
-def proof_dags(airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point Airflow's dags-folder bundle at tests/proof/dags (the env var and `settings.DAGS_FOLDER`, which
-    Airflow copied from the config when it was first imported, possibly by an earlier test)."""
-    import airflow.settings
-
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_DIR))
-    monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS_DIR))
-    return DAGS_DIR
+def proof_dags(dags_folder: Callable[[Path], Path]) -> Path:
+    """Airflow's dags-folder bundle pointed at tests/proof/dags (`dag.test()` serializes the DAG from there;
+    the secrets test's task processes parse it from there)."""
+    return dags_folder(DAGS_DIR)
 
 
 def load_dag(dag_id: str) -> Any:
-    """Parse tests/proof/dags and return `dag_id` (and prove the folder parses without errors)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS_DIR))
-    assert bag.import_errors == {}
-    dag = bag.get_dag(dag_id)
-    assert dag is not None, f"{dag_id} not found in {DAGS_DIR}"
+    """The DAG `dag_id`, from its file tests/proof/dags/<dag_id>_dag.py (module attribute `dag`)."""
+    dag = load_dag_module(DAGS_DIR / f"{dag_id}_dag.py").dag
+    assert dag.dag_id == dag_id
     return dag
-
-
-def xcom(dag_run: Any, task_id: str) -> Any:
-    """The return value task `task_id` pushed in `dag_run` (read from the metadata DB)."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        value = session.scalar(
-            select(XComModel.value).where(
-                XComModel.dag_id == dag_run.dag_id,
-                XComModel.run_id == dag_run.run_id,
-                XComModel.task_id == task_id,
-                XComModel.key == "return_value",
-            )
-        )
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def task_states(dag_run: Any) -> dict[str, tuple[str, int]]:

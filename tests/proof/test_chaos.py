@@ -29,7 +29,8 @@ import pytest
 
 from airflow_provider_nexmo_numbers.client.client import NexmoNumbersClient
 from tests.fixtures.airflow import set_nexmo_connection
-from tests.proof.conftest import load_dag, task_states, xcom
+from tests.fixtures.airflow_db import return_value
+from tests.proof.conftest import load_dag, task_states
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(240)]
 
@@ -92,14 +93,14 @@ def test_campaign_under_chaos_ends_in_exactly_the_desired_inventory(
     assert all(answered[str(status)] > 0 for status in (429, 500, 502, 503)), answered
 
     # Bought: exactly the campaign's 50 numbers, each once, none of them a number the account already had.
-    campaign = xcom(dag_run, "update_numbers")["msisdns"]
+    campaign = return_value(dag_run, "update_numbers")["msisdns"]
     assert len(campaign) == COUNT
     assert sorted(stats["purchases"]) == sorted(campaign)
     assert set(stats["purchases"].values()) == {1}
     assert not set(campaign) & set(others)
 
     # Released: exactly the 25 chosen, each once; nothing that should be kept was cancelled.
-    chosen = xcom(dag_run, "pick_release")
+    chosen = return_value(dag_run, "pick_release")
     assert chosen == sorted(campaign)[:RELEASE]
     assert sorted(stats["cancellations"]) == chosen
     assert set(stats["cancellations"].values()) == {1}
@@ -118,7 +119,7 @@ def test_campaign_under_chaos_ends_in_exactly_the_desired_inventory(
         assert (number["country"], number["type"]) == ("GB", "mobile-lvn"), number
 
     # Export: one row per number the account owns, no more, no fewer, with the account's settings.
-    exported = xcom(dag_run, "export_inventory")
+    exported = return_value(dag_run, "export_inventory")
     db = sqlite3.connect(warehouse)
     rows = db.execute(
         "SELECT msisdn, mo_http_url, voice_callback_value, mo_smpp_sys_type FROM proof_inventory "

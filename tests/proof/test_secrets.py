@@ -37,7 +37,8 @@ from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
 from airflow_provider_nexmo_numbers.operators.list_owned import NexmoListOwnedNumbersOperator
 from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox
 from tests.fixtures.airflow import conn_env_var, nexmo_connection_json, set_nexmo_connection
-from tests.proof.conftest import load_dag, task_states, xcom
+from tests.fixtures.airflow_db import return_value
+from tests.proof.conftest import load_dag, task_states
 
 CONN_ID = "nexmo_proof_secrets"
 CLIENT_ID = "proof-client"
@@ -129,7 +130,7 @@ def test_no_secret_or_token_in_any_output_or_task_log(proof_dags, monkeypatch, t
 
     states = task_states(dag_run)
     assert dag_run.state == "success", states
-    assert len(xcom(dag_run, "list_numbers")) == 3
+    assert len(return_value(dag_run, "list_numbers")) == 3
     issued_tokens = [token["access_token"] for token in issued]
     assert len(issued_tokens) >= 4, issued  # one per task process, plus one after the revocation
     assert any(token["revoked"] for token in issued), issued
