@@ -122,11 +122,18 @@ def test_test_connection_ok(nexmo_conn, sandbox):
     sandbox.admin.seed_owned(3)
     ok, message = NexmoNumbersHook().test_connection()
     assert ok is True
-    assert "token granted" in message
+    assert f"token from {sandbox.token_url}" in message
     assert "3 number(s)" in message
     stats = sandbox.admin.stats()
     assert stats["token_requests"] == 1
     assert stats["requests"]["GET /account/numbers"] == {"200": 1}
+
+
+def test_test_connection_retries_a_token_outage(nexmo_conn, sandbox):
+    sandbox.admin.queue_fault("status", operation="token", status=503, count=1)
+    ok, message = NexmoNumbersHook().test_connection()
+    assert ok is True, message
+    assert sandbox.admin.stats()["requests"]["token"] == {"503": 1, "200": 1}
 
 
 def test_test_connection_bad_secret(sandbox, monkeypatch):
