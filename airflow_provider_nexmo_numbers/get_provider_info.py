@@ -79,6 +79,9 @@ def get_provider_info() -> dict[str, Any]:
                         "token_url": "https://api-prd.kpn.com/oauth/client_credential/accesstoken",
                         "timeout": "5,30",
                         "max_retries": "5",
+                        "max_retry_time": "120.0",
+                        "backoff_base": "0.5",
+                        "backoff_max": "30.0",
                         "rate_limit": "2.0",
                     },
                 },
@@ -108,6 +111,27 @@ def get_provider_info() -> dict[str, Any]:
                             "purchases are never retried blindly)."
                         ),
                         "schema": {"type": ["integer", "null"], "minimum": 0, "default": 5},
+                    },
+                    "max_retry_time": {
+                        "label": "Max retry time (seconds)",
+                        "description": (
+                            "Time budget of one call, its retries and waits included: a retry whose wait "
+                            "would cross it is not made (default 120.0)."
+                        ),
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 120.0},
+                    },
+                    "backoff_base": {
+                        "label": "Backoff base (seconds)",
+                        "description": (
+                            "Wait before the first retry when the server sends no Retry-After; doubled for "
+                            "each further retry up to Backoff max, with random jitter (default 0.5)."
+                        ),
+                        "schema": {"type": ["number", "null"], "minimum": 0, "default": 0.5},
+                    },
+                    "backoff_max": {
+                        "label": "Backoff max (seconds)",
+                        "description": "Longest wait between two retries (default 30.0).",
+                        "schema": {"type": ["number", "null"], "minimum": 0, "default": 30.0},
                     },
                     "rate_limit": {
                         "label": "Rate limit (requests/second)",

@@ -42,8 +42,15 @@ def test_connection_type_matches_the_hook(info):
 def test_every_extra_the_hook_reads_is_declared(info):
     (entry,) = info["connection-types"]
     assert set(entry["conn-fields"]) == set(KNOWN_EXTRAS)
+    for name, field in entry["conn-fields"].items():
+        assert field["label"], name
+        assert field["description"], name
+        jsonschema.Draft7Validator.check_schema(field["schema"])
+        assert "null" in field["schema"]["type"], name  # an extra may be left unset
     behaviour = entry["ui-field-behaviour"]
     assert behaviour["relabeling"] == {"host": "Base URL", "login": "Client ID", "password": "Client secret"}
+    # Every extra but the boolean shows its default as a placeholder.
+    assert set(behaviour["placeholders"]) == {"host", "login", "password", *KNOWN_EXTRAS} - {"verify_ssl"}
 
 
 def test_placeholders_show_the_clients_defaults(info):
@@ -53,6 +60,23 @@ def test_placeholders_show_the_clients_defaults(info):
     assert placeholders["timeout"] == ",".join(f"{t:g}" for t in client_package.DEFAULT_TIMEOUT)
     assert placeholders["max_retries"] == str(client_package.DEFAULT_MAX_RETRIES)
     assert placeholders["rate_limit"] == str(client_package.DEFAULT_RATE_LIMIT)
+    assert placeholders["max_retry_time"] == str(client_package.DEFAULT_MAX_RETRY_TIME)
+    assert placeholders["backoff_base"] == str(client_package.DEFAULT_BACKOFF_BASE)
+    assert placeholders["backoff_max"] == str(client_package.DEFAULT_BACKOFF_MAX)
+
+
+def test_form_defaults_are_the_clients_defaults(info):
+    """The UI pre-fills `schema.default`: it must be what the client does when the extra is unset."""
+    fields = info["connection-types"][0]["conn-fields"]
+    defaults = {name: f["schema"]["default"] for name, f in fields.items() if "default" in f["schema"]}
+    assert defaults == {
+        "max_retries": client_package.DEFAULT_MAX_RETRIES,
+        "max_retry_time": client_package.DEFAULT_MAX_RETRY_TIME,
+        "backoff_base": client_package.DEFAULT_BACKOFF_BASE,
+        "backoff_max": client_package.DEFAULT_BACKOFF_MAX,
+        "rate_limit": client_package.DEFAULT_RATE_LIMIT,
+        "verify_ssl": True,
+    }
 
 
 def test_listed_modules_exist_or_are_being_built(info):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 # `client.validation` while a DAG file is parsed, and that must not drag in requests, tenacity and pydantic.
 _EXPORTS = {
     "TokenSource": "auth",
+    "DEFAULT_BACKOFF_BASE": "client",
+    "DEFAULT_BACKOFF_MAX": "client",
     "DEFAULT_BASE_URL": "client",
     "DEFAULT_MAX_RETRIES": "client",
     "DEFAULT_MAX_RETRY_TIME": "client",

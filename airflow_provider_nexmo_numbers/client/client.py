@@ -57,6 +57,8 @@ from airflow_provider_nexmo_numbers.client.validation import (
 )
 
 __all__ = [
+    "DEFAULT_BACKOFF_BASE",
+    "DEFAULT_BACKOFF_MAX",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_TIME",
@@ -78,6 +80,8 @@ DEFAULT_TOKEN_URL = "https://api-prd.kpn.com/oauth/client_credential/accesstoken
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_MAX_RETRY_TIME = 120.0
+DEFAULT_BACKOFF_BASE = 0.5
+DEFAULT_BACKOFF_MAX = 30.0
 
 # Fields always written by an update (KPN's documented set). `app_id` is Vonage-only and sent only when
 # used, so a KPN gateway never sees a field it does not know.
@@ -144,8 +148,8 @@ class NexmoNumbersClient:
         verify_ssl: bool | str = True,
         on_token: Callable[[str], Any] | None = None,
         session: requests.Session | None = None,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
         token_refresh_margin: float = 60.0,
         retry_policy: RetryPolicy | None = None,
         share_tokens: bool = True,
@@ -167,7 +171,8 @@ class NexmoNumbersClient:
                 backoff_max=backoff_max,
             )
         except ValueError as exc:
-            raise NexmoValidationError(str(exc), field="max_retries", rule=str(exc)) from None
+            # RetryPolicy's messages start with the parameter's name.
+            raise NexmoValidationError(str(exc), field=str(exc).split()[0], rule=str(exc)) from None
         try:
             self._limiter = RateLimiter(rate_limit)
         except ValueError as exc:

@@ -70,8 +70,10 @@ class RetryPolicy:
             raise ValueError(f"max_retries must be an integer >= 0, got {self.max_retries!r}")
         if self.max_retry_time <= 0:
             raise ValueError(f"max_retry_time must be > 0 seconds, got {self.max_retry_time!r}")
-        if self.backoff_base < 0 or self.backoff_max < 0:
-            raise ValueError("backoff_base and backoff_max must be >= 0")
+        if self.backoff_base < 0:
+            raise ValueError(f"backoff_base must be >= 0 seconds, got {self.backoff_base!r}")
+        if self.backoff_max < 0:
+            raise ValueError(f"backoff_max must be >= 0 seconds, got {self.backoff_max!r}")
 
     def should_retry(self, error: BaseException, *, idempotent: bool) -> bool:
         """Whether `error` may be retried for a request that is (or is not) safe to repeat."""

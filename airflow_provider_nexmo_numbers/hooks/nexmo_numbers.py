@@ -5,7 +5,8 @@ and operators build hooks, at parse time); the connection is looked up and the c
 `get_conn()`. The client is imported lazily so that importing this module stays cheap.
 
 Connection fields: host = API base URL (default KPN's), login = client id, password = client secret;
-extras `token_url`, `timeout`, `max_retries`, `rate_limit`, `verify_ssl` (`client_kwargs_from_connection`).
+extras `token_url`, `timeout`, `max_retries`, `max_retry_time`, `backoff_base`, `backoff_max`,
+`rate_limit`, `verify_ssl` (`client_kwargs_from_connection`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ if TYPE_CHECKING:
 
 __all__ = ["KNOWN_EXTRAS", "NexmoNumbersHook", "client_kwargs_from_connection"]
 
-KNOWN_EXTRAS = ("token_url", "timeout", "max_retries", "rate_limit", "verify_ssl")
+KNOWN_EXTRAS = (
+    "token_url",
+    "timeout",
+    "max_retries",
+    "max_retry_time",
+    "backoff_base",
+    "backoff_max",
+    "rate_limit",
+    "verify_ssl",
+)
 _TOKEN_PATH = "/oauth/client_credential/accesstoken"
 _TRUE = {"true", "1", "yes", "on", "y", "t"}
 _FALSE = {"false", "0", "no", "off", "n", "f"}
@@ -87,15 +97,23 @@ def _parse_int(conn_id: str, name: str, value: Any) -> int | None:
     return value
 
 
-def _parse_rate(conn_id: str, value: Any) -> float | None:
-    """Requests per second; unset -> the client's default, 0 -> no client-side limit."""
+def _parse_number(conn_id: str, name: str, value: Any, rule: str, *, zero_ok: bool = True) -> float | None:
+    """A finite number >= 0 (> 0 unless `zero_ok`) from extra `name`; unset -> None (the client's default)."""
     if _is_unset(value):
         return None
-    rule = "must be a number of requests per second >= 0 (0 disables the client-side limit)"
-    rate = _finite_number(value)
-    if rate is None or rate < 0:
-        raise _config_error(conn_id, "extra.rate_limit", rule, value)
-    return rate
+    number = _finite_number(value)
+    if number is None or number < 0 or (number == 0 and not zero_ok):
+        raise _config_error(conn_id, f"extra.{name}", rule, value)
+    return number
+
+
+# Number extras: (rule in errors, whether 0 is allowed). Unset -> the client's default.
+_NUMBER_EXTRAS: dict[str, tuple[str, bool]] = {
+    "max_retry_time": ("must be seconds > 0 (the time budget of one call, its retries and waits)", False),
+    "backoff_base": ("must be seconds >= 0 (the wait before the first retry, doubled per retry)", True),
+    "backoff_max": ("must be seconds >= 0 (the longest wait between two retries)", True),
+    "rate_limit": ("must be a number of requests per second >= 0 (0 disables the client-side limit)", True),
+}
 
 
 def _parse_verify(conn_id: str, value: Any) -> bool | str | None:
@@ -162,7 +180,10 @@ def client_kwargs_from_connection(conn: Any) -> dict[str, Any]:
     parsed = {
         "timeout": _parse_timeout(conn_id, extra.get("timeout")),
         "max_retries": _parse_int(conn_id, "max_retries", extra.get("max_retries")),
-        "rate_limit": _parse_rate(conn_id, extra.get("rate_limit")),
+        **{
+            name: _parse_number(conn_id, name, extra.get(name), rule, zero_ok=zero_ok)
+            for name, (rule, zero_ok) in _NUMBER_EXTRAS.items()
+        },
         "verify_ssl": _parse_verify(conn_id, extra.get("verify_ssl")),
     }
     kwargs.update({key: value for key, value in parsed.items() if value is not None})

@@ -128,6 +128,9 @@ def test_validation_errors_send_nothing(sandbox, make_client, field, call):
         ({"timeout": (5, -1)}, "timeout"),
         ({"rate_limit": -2}, "rate_limit"),
         ({"max_retries": -1}, "max_retries"),
+        ({"max_retry_time": 0}, "max_retry_time"),
+        ({"backoff_base": -0.5}, "backoff_base"),
+        ({"backoff_max": -1}, "backoff_max"),
     ],
 )
 def test_bad_client_settings(kwargs, field):
@@ -144,6 +147,7 @@ def test_client_defaults_are_documented_values():
         assert client.timeout == (5.0, 30.0)
         assert client.retry_policy.max_retries == 5
         assert client.retry_policy.max_retry_time == 120.0
+        assert (client.retry_policy.backoff_base, client.retry_policy.backoff_max) == (0.5, 30.0)
         assert client._limiter.rate == 2.0
         assert client.stats == {"requests": 0, "token_fetches": 0, "retries": 0}
     finally:

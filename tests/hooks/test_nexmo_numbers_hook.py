@@ -6,6 +6,7 @@ import ast
 import inspect
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,13 @@ def test_bare_host_gets_https(monkeypatch):
         ({"verify_ssl": "false"}, {"verify_ssl": False}),
         ({"verify_ssl": True}, {"verify_ssl": True}),
         ({"verify_ssl": "/etc/ssl/ca.pem"}, {"verify_ssl": "/etc/ssl/ca.pem"}),
+        ({"max_retry_time": "30"}, {"max_retry_time": 30.0}),
+        ({"max_retry_time": 2.5}, {"max_retry_time": 2.5}),
+        ({"backoff_base": "0.1"}, {"backoff_base": 0.1}),
+        ({"backoff_base": 0}, {"backoff_base": 0.0}),
+        ({"backoff_max": 5}, {"backoff_max": 5.0}),
+        ({"backoff_max": ""}, {"backoff_max": 30.0}),
+        ({}, {"max_retry_time": 120.0, "backoff_base": 0.5, "backoff_max": 30.0}),
     ],
 )
 def test_extras_parsing(monkeypatch, extra, expected):
@@ -210,6 +218,9 @@ def test_extras_parsing(monkeypatch, extra, expected):
         "max_retries": client.retry_policy.max_retries,
         "rate": client._limiter.rate,
         "verify_ssl": client.verify_ssl,
+        "max_retry_time": client.retry_policy.max_retry_time,
+        "backoff_base": client.retry_policy.backoff_base,
+        "backoff_max": client.retry_policy.backoff_max,
     }
     assert {key: actual[key] for key in expected} == expected
 
@@ -224,6 +235,13 @@ def test_extras_parsing(monkeypatch, extra, expected):
         ({"extra": {"max_retries": -1}}, "extra.max_retries", ">= 0"),
         ({"extra": {"rate_limit": "fast"}}, "extra.rate_limit", "requests per second"),
         ({"extra": {"verify_ssl": 3}}, "extra.verify_ssl", "CA bundle"),
+        ({"extra": {"max_retry_time": 0}}, "extra.max_retry_time", "seconds > 0"),
+        ({"extra": {"max_retry_time": "forever"}}, "extra.max_retry_time", "seconds > 0"),
+        ({"extra": {"max_retry_time": "inf"}}, "extra.max_retry_time", "seconds > 0"),
+        ({"extra": {"backoff_base": -0.5}}, "extra.backoff_base", "seconds >= 0"),
+        ({"extra": {"backoff_base": True}}, "extra.backoff_base", "seconds >= 0"),
+        ({"extra": {"backoff_max": "nan"}}, "extra.backoff_max", "seconds >= 0"),
+        ({"extra": {"backoff_max": [1]}}, "extra.backoff_max", "seconds >= 0"),
         ({"host": "http://api-prd.kpn.com/x"}, "host", "https"),
         ({"extra": {"token_url": "http://auth.example.com/token"}}, "extra.token_url", "https"),
         ({"login": ""}, "login", "client id"),
@@ -237,6 +255,19 @@ def test_config_errors_name_the_field(monkeypatch, fields, field, words):
     assert info.value.field == field
     assert words in str(info.value)
     assert "nexmo_broken" in str(info.value)
+
+
+def test_backoff_extras_shape_the_real_waits(sandbox, monkeypatch):
+    """Short backoff from the connection alone (what chaos tests need), no client patching."""
+    conn_id = set_nexmo_connection(
+        monkeypatch, "nexmo_fast_backoff", sandbox, max_retries=3, backoff_base=0.01, backoff_max=0.02
+    )
+    sandbox.admin.queue_fault("status", operation="GET /account/numbers", status=503, count=3)
+    hook = NexmoNumbersHook(nexmo_conn_id=conn_id)
+    started = time.monotonic()
+    assert hook.list_owned_numbers().count == 0
+    assert time.monotonic() - started < 0.5  # the default backoff sleeps 0.25 + 0.5 + 1.0 s at least
+    assert hook.get_conn().stats["retries"] == 3
 
 
 def test_plain_http_error_explains_why(monkeypatch):
