@@ -179,7 +179,7 @@ def run(
     export and size; then, if `latency` = (owned, ms, rounds), the same with the sandbox answering every page
     `ms` later (a stand-in for a real API's round trip; reported, not judged)."""
     started = time.perf_counter()
-    server_pid = child_pid(SANDBOX_COMMAND)
+    server_pid = getattr(sb, "pid", None) or child_pid(SANDBOX_COMMAND)
     kinds = KINDS + (READAHEAD if diagnose else ())
     per_size: dict[str, Any] = {}
     for owned in sizes:

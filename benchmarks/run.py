@@ -158,7 +158,9 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     if sandbox and "error" not in sandbox:
         lines.append(
             f"[n/a ] sandbox speed: {sandbox['pages_per_second']} pages of 100/s "
-            f"(p50 {sandbox['latency_ms_p50']} ms)"
+            f"(p50 {sandbox['latency_ms_p50']} ms; "
+            f"sandbox CPU {sandbox.get('server_cpu_ms_per_page')} ms/page "
+            f"= {sandbox.get('server_capacity_pages_per_second')} pages/s on an idle core)"
         )
     for name, value in results.items():
         if isinstance(value, dict) and "error" in value:

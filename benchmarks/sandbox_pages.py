@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from benchmarks.common import process_cpu_seconds
 from benchmarks.sandbox_speed import measure
 
 
@@ -23,9 +24,18 @@ def run(sb: Any, *, owned: int, seconds: float, log: Any = print) -> dict[str, A
         data={"client_id": sb.client_id, "client_secret": sb.client_secret},
         timeout=10,
     ).json()["access_token"]
+    pid = getattr(sb, "pid", None)
+    cpu0 = process_cpu_seconds(pid)
     result: dict[str, Any] = {"owned": owned, "page_size": 100, **measure(sb.base_url, token, owned, seconds)}
+    cpu1 = process_cpu_seconds(pid)
+    if cpu0 is not None and cpu1 is not None and cpu1 > cpu0:
+        # The sandbox's own CPU per page: its capacity on an idle core, whatever else the machine runs.
+        per_page = (cpu1 - cpu0) / result["pages"]
+        result["server_cpu_ms_per_page"] = round(per_page * 1000, 3)
+        result["server_capacity_pages_per_second"] = round(1 / per_page, 1)
     log(
         f"  {result['pages_per_second']} pages/s ({result['numbers_per_second']:,.0f} numbers/s), "
-        f"p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms"
+        f"p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms, "
+        f"sandbox CPU {result.get('server_cpu_ms_per_page')} ms/page"
     )
     return result
