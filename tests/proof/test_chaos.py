@@ -12,10 +12,10 @@ every msisdn bought at most once, only the 25 chosen numbers cancelled (each onc
 untouched, every kept number carrying the requested configuration, and the export holding exactly the
 account's numbers.
 
-Retry waits: the hook exposes no backoff setting (connection extras: timeout, max_retries, rate_limit,
-token_url, verify_ssl), so the test shortens the client's documented `backoff_base`/`backoff_max`
-constructor defaults. The sandbox's injected 429s ask for `Retry-After: 0.05` (its `retry_after` fault
-setting; 1 s by default), which the client honours as in production.
+Retry waits: the connection's `backoff_base`/`backoff_max` extras shorten the client's waits between retries
+to 20-100 ms (production defaults 0.5-30 s), and the sandbox's injected 429s ask for `Retry-After: 0.05`
+(its `retry_after` fault setting; 1 s by default), which the client honours as in production. Both are
+configuration a deployment could set too; nothing in the provider is patched.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections import Counter
 
 import pytest
 
-from airflow_provider_nexmo_numbers.client.client import NexmoNumbersClient
+from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
 from tests.fixtures.airflow import set_nexmo_connection
 from tests.fixtures.airflow_db import return_value
 from tests.proof.conftest import load_dag, task_states
@@ -49,18 +49,20 @@ TEL_V2, SMPP_V2 = "447700900123", "proof-v2"
 OTHERS_GB, OTHERS_NL = 10, 5
 
 
-@pytest.fixture
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Client retries wait 10-100 ms instead of 0.25-30 s (no connection extra for it; see module doc)."""
-    defaults = NexmoNumbersClient.__init__.__kwdefaults__
-    monkeypatch.setitem(defaults, "backoff_base", 0.02)
-    monkeypatch.setitem(defaults, "backoff_max", 0.1)
-
-
 def test_campaign_under_chaos_ends_in_exactly_the_desired_inventory(
-    sandbox, proof_dags, fast_backoff, tmp_path, monkeypatch
+    sandbox, proof_dags, tmp_path, monkeypatch
 ):
-    set_nexmo_connection(monkeypatch, "nexmo_numbers_default", sandbox, max_retries=3, timeout=5)
+    set_nexmo_connection(
+        monkeypatch,
+        "nexmo_numbers_default",
+        sandbox,
+        max_retries=3,
+        timeout=5,
+        backoff_base=0.02,  # seconds before the first retry, doubled per retry ...
+        backoff_max=0.1,  # ... up to this: short waits, the same retry logic as in production
+    )
+    policy = NexmoNumbersHook("nexmo_numbers_default").get_conn().retry_policy  # no I/O
+    assert (policy.backoff_base, policy.backoff_max) == (0.02, 0.1)
     warehouse = tmp_path / "warehouse.db"
     sqlite_conn = {"conn_type": "sqlite", "host": str(warehouse)}
     monkeypatch.setenv("AIRFLOW_CONN_PROOF_SQLITE", json.dumps(sqlite_conn))

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_nexmo_numbers.client.client import NexmoNumbersClient
+from airflow_provider_nexmo_numbers.client.client import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX
 from airflow_provider_nexmo_numbers.client.errors import NexmoTransportError
 from airflow_provider_nexmo_numbers.operators.buy import NexmoBuyNumberOperator
 from airflow_provider_nexmo_numbers.operators.ensure import NexmoEnsureNumbersOperator
@@ -41,9 +41,7 @@ SLACK = 2.0
 
 def backoff_bound(retries: int) -> float:
     """The most the client sleeps between `retries + 1` attempts with its default backoff (no Retry-After)."""
-    defaults = NexmoNumbersClient.__init__.__kwdefaults__
-    base, ceiling = defaults["backoff_base"], defaults["backoff_max"]
-    return sum(min(ceiling, base * 2 ** (n - 1)) for n in range(1, retries + 1))
+    return sum(min(DEFAULT_BACKOFF_MAX, DEFAULT_BACKOFF_BASE * 2 ** (n - 1)) for n in range(1, retries + 1))
 
 
 BOUND = ATTEMPTS * TIMEOUT + backoff_bound(MAX_RETRIES) + SLACK
