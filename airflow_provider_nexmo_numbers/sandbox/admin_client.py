@@ -19,11 +19,13 @@ class SandboxAdminError(RuntimeError):
 class SandboxAdmin:
     """Talks HTTP to a running sandbox's admin prefix; every method returns the decoded JSON answer."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, verify: bool | str = True) -> None:
+        """`verify`: for an https sandbox, the path of its certificate (`SandboxHandle.ca_bundle`)."""
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()
         self._session.trust_env = False  # never route loopback admin calls through a proxy
+        self._session.verify = verify
 
     def _call(self, method: str, path: str, json: dict[str, Any] | None = None, **params: Any) -> Any:
         response = self._session.request(

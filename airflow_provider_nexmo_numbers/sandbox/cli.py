@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -112,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-vonage", action="store_true", help="do not serve the Vonage-direct flavour at /"
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a self-signed certificate for 127.0.0.1/localhost, made at start and deleted "
+        "at stop (its path is printed as 'CA bundle'); Vonage's SDK needs this",
+    )
+    parser.add_argument("--ssl-certfile", default=None, help="serve https with this certificate (PEM)")
+    parser.add_argument("--ssl-keyfile", default=None, help="the key of --ssl-certfile (PEM)")
     parser.add_argument("--log-level", default=d.log_level, choices=["debug", "info", "warning", "error"])
     parser.add_argument(
         "--config-json",
@@ -155,31 +164,39 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SandboxCo
         revoke_token_rate=args.revoke_rate,
         fault_seed=args.fault_seed,
         log_level=args.log_level,
+        tls=args.tls,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
     )
 
 
 def banner(url: str, cfg: SandboxConfig) -> str:
+    """What the console script prints once it accepts requests; `cfg` is the served (TLS-resolved) one."""
     client_id, secret = cfg.first_client
+    extra: dict[str, str] = {"token_url": url + TOKEN_PATH}
+    if cfg.tls and cfg.ssl_certfile:
+        extra["verify_ssl"] = cfg.ssl_certfile
     conn = json.dumps(
         {
             "conn_type": "nexmo_numbers",
             "host": url + KPN_PREFIX,
             "login": client_id,
             "password": secret,
-            "extra": {"token_url": url + TOKEN_PATH},
+            "extra": extra,
         }
     )
-    return "\n".join(
-        [
-            f"nexmo-numbers-sandbox listening on {url}",
-            f"  KPN base URL   {url}{KPN_PREFIX}",
-            f"  token URL      {url}{TOKEN_PATH}",
-            f"  Vonage direct  {url if cfg.vonage_direct else '(off)'}",
-            f"  admin          {url}/_sandbox/stats   (docs: {url}/_sandbox/docs)",
-            f"  clients        {', '.join(f'{c}:{s}' for c, s in cfg.clients.items())}",
-            f"  Airflow        AIRFLOW_CONN_NEXMO_NUMBERS_DEFAULT='{conn}'",
-        ]
-    )
+    lines = [
+        f"nexmo-numbers-sandbox listening on {url}",
+        f"  KPN base URL   {url}{KPN_PREFIX}",
+        f"  token URL      {url}{TOKEN_PATH}",
+        f"  Vonage direct  {url if cfg.vonage_direct else '(off)'}",
+        f"  admin          {url}/_sandbox/stats   (docs: {url}/_sandbox/docs)",
+        f"  clients        {', '.join(f'{c}:{s}' for c, s in cfg.clients.items())}",
+    ]
+    if cfg.tls:
+        lines.append(f"  CA bundle      {cfg.ssl_certfile}   (verify=<this>, or REQUESTS_CA_BUNDLE=<this>)")
+    lines.append(f"  Airflow        AIRFLOW_CONN_NEXMO_NUMBERS_DEFAULT='{conn}'")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,20 +208,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nexmo-numbers-sandbox: {exc}", file=sys.stderr)
         return 2
 
-    from .serving import bind_socket, make_server
+    for path in (cfg.ssl_certfile, cfg.ssl_keyfile):
+        if path and not os.path.isfile(path):
+            print(f"nexmo-numbers-sandbox: no such certificate/key file: {path}", file=sys.stderr)
+            return 2
+
+    from .serving import bind_socket, make_server, socket_url
+    from .tls import materialise
 
     try:
         sock = bind_socket(cfg.host, cfg.port)
     except OSError as exc:
         print(f"nexmo-numbers-sandbox: cannot bind {cfg.host}:{cfg.port}: {exc}", file=sys.stderr)
         return 1
-    host, port = sock.getsockname()[:2]
-    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    # the banner is printed only once requests are being accepted
-    server = make_server(cfg, in_process=False, on_started=lambda: print(banner(url, cfg), flush=True))
+    cleanup = None
     # uvicorn re-raises the SIGTERM/SIGINT it handled once it has shut down; end quietly with status 0 then.
     signal.signal(signal.SIGTERM, _exit_quietly)
     try:
+        served, cleanup = materialise(cfg)  # a generated certificate lives until the finally below
+        url = socket_url(sock, served.scheme)
+        # the banner is printed only once requests are being accepted
+        server = make_server(
+            served, in_process=False, on_started=lambda: print(banner(url, served), flush=True)
+        )
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
@@ -213,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
     finally:
         sock.close()
+        if cleanup is not None:
+            cleanup()
     return 0
 
 

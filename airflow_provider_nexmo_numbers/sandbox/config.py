@@ -89,6 +89,12 @@ class SandboxConfig:
     fault_seed: int | None = None
     # server
     log_level: str = "warning"
+    #: Serve https (Vonage's SDK only speaks https). Without `ssl_certfile`, a self-signed certificate for
+    #: 127.0.0.1/localhost is generated at start (see tls.py) and removed at stop.
+    tls: bool = False
+    #: Your own certificate (PEM; may also hold the key) and key; setting the certificate implies `tls`.
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
 
     def __post_init__(self) -> None:
         if not self.clients:
@@ -103,6 +109,14 @@ class SandboxConfig:
             raise ValueError("SandboxConfig.owned_numbers must be >= 0")
         if self.quota_rps is not None and self.quota_rps <= 0:
             raise ValueError("SandboxConfig.quota_rps must be > 0 or None")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError("SandboxConfig.ssl_keyfile needs ssl_certfile")
+        if self.ssl_certfile:
+            self.tls = True
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def first_client(self) -> tuple[str, str]:

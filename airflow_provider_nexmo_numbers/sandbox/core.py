@@ -15,7 +15,9 @@ from .webhooks import DemoWebhooks, WebhookChecker
 class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.checker = WebhookChecker(config.webhook_timeout)
+        self.checker = WebhookChecker(
+            config.webhook_timeout, ca_bundle=config.ssl_certfile if config.tls else None
+        )
         self.faults = FaultInjector()
         self.quota = Quota(None)
         self.tokens = TokenStore(config.clients, config.token_ttl)

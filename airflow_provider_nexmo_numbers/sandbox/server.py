@@ -2,7 +2,8 @@
 
 `run_sandbox` is what tests use (about 0.1 s to start); `run_sandbox_subprocess` runs the console script's
 code in its own interpreter (about a second), for tests that must not share the process (or the GIL) with
-the server.
+the server. With `tls=True` both serve https with a certificate generated at start (`handle.ca_bundle`),
+deleted at stop.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from urllib.parse import quote, urlencode
 
 from .admin_client import SandboxAdmin
 from .config import KPN_PREFIX, TOKEN_PATH, SandboxConfig
-from .serving import bind_socket, make_server
+from .serving import bind_socket, make_server, socket_url
+from .tls import materialise
 
-URL_LINE = re.compile(r"listening on (http://\S+)")
+URL_LINE = re.compile(r"listening on (https?://\S+)")
 
 
 @dataclass
@@ -38,9 +40,11 @@ class SandboxHandle:
     admin: SandboxAdmin = field(init=False)
     started_in: float = 0.0  # seconds from start call to accepting requests
     pid: int | None = None  # the server's process (this one for run_sandbox)
+    #: TLS only: the PEM file to verify the server with (`verify=sb.ca_bundle`, REQUESTS_CA_BUNDLE ...).
+    ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
-        self.admin = SandboxAdmin(self.url)
+        self.admin = SandboxAdmin(self.url, verify=self.ca_bundle if self.ca_bundle else True)
 
     @property
     def base_url(self) -> str:
@@ -57,6 +61,11 @@ class SandboxHandle:
         return self.url
 
     @property
+    def rest_host(self) -> str:
+        """host:port of the Vonage-direct flavour, what Vonage's SDK takes as `rest_host` (TLS only)."""
+        return self.url.split("://", 1)[1]
+
+    @property
     def client_id(self) -> str:
         return self.config.first_client[0]
 
@@ -69,7 +78,9 @@ class SandboxHandle:
         return dict(self.config.clients)
 
     def connection_extra(self, **extra: Any) -> dict[str, Any]:
-        return {"token_url": self.token_url, **extra}
+        """token_url, plus verify_ssl=<ca_bundle> for a TLS sandbox, plus your extras (which win)."""
+        tls = {"verify_ssl": self.ca_bundle} if self.ca_bundle else {}
+        return {"token_url": self.token_url, **tls, **extra}
 
     def connection_json(self, **extra: Any) -> str:
         """JSON for an AIRFLOW_CONN_<ID> environment variable pointing at this sandbox (KPN flavour)."""
@@ -105,13 +116,21 @@ def _config(config: SandboxConfig | None, overrides: dict[str, Any]) -> SandboxC
 
 class _ThreadedServer:
     def __init__(self, config: SandboxConfig) -> None:
-        self.sock = bind_socket(config.host, config.port)
-        host, port = self.sock.getsockname()[:2]
-        self.url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-        logging.getLogger("uvicorn.error").setLevel(config.log_level.upper())
-        self.server = make_server(config, in_process=True)
+        config, self._cleanup = materialise(config)
+        self.ca_bundle = config.ssl_certfile if config.tls else None
+        try:
+            self.sock = bind_socket(config.host, config.port)
+            self.url = socket_url(self.sock, config.scheme)
+            logging.getLogger("uvicorn.error").setLevel(config.log_level.upper())
+            self.server = make_server(config, in_process=True)
+        except BaseException:
+            self._cleanup()
+            raise
         self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, name=f"nexmo-sandbox-{port}", daemon=True
+            target=self.server.run,
+            kwargs={"sockets": [self.sock]},
+            name=f"nexmo-sandbox-{self.sock.getsockname()[1]}",
+            daemon=True,
         )
 
     def start(self, timeout: float = 15.0) -> None:
@@ -131,6 +150,7 @@ class _ThreadedServer:
             self.server.force_exit = True
             self.thread.join(timeout=5)
         self.sock.close()
+        self._cleanup()
 
 
 @contextmanager
@@ -146,8 +166,14 @@ def run_sandbox(config: SandboxConfig | None = None, **overrides: Any) -> Iterat
     cfg = _config(config, overrides)
     t0 = time.perf_counter()
     server = _ThreadedServer(cfg)
-    server.start()
-    handle = SandboxHandle(server.url, cfg, started_in=time.perf_counter() - t0, pid=os.getpid())
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    handle = SandboxHandle(
+        server.url, cfg, started_in=time.perf_counter() - t0, pid=os.getpid(), ca_bundle=server.ca_bundle
+    )
     try:
         yield handle
     finally:
@@ -159,22 +185,41 @@ def run_sandbox(config: SandboxConfig | None = None, **overrides: Any) -> Iterat
 def run_sandbox_subprocess(
     config: SandboxConfig | None = None, *, start_timeout: float = 30.0, **overrides: Any
 ) -> Iterator[SandboxHandle]:
-    """Run a sandbox in its own Python process (the console script's code) on a free port."""
+    """Run a sandbox in its own Python process (the console script's code) on a free port.
+
+    With TLS, this process writes the certificate (so it knows `ca_bundle`, and removes it even if the child
+    has to be killed) and hands the files to the child."""
     cfg = _config(config, overrides)
-    cmd = [sys.executable, "-m", "airflow_provider_nexmo_numbers.sandbox.cli", "--config-json", cfg.to_json()]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    served, cleanup = materialise(cfg)
     try:
-        url = _read_url(proc, start_timeout)
-        handle = SandboxHandle(url, cfg, started_in=time.perf_counter() - t0, pid=proc.pid)
-        threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+        cmd = [
+            sys.executable,
+            "-m",
+            "airflow_provider_nexmo_numbers.sandbox.cli",
+            "--config-json",
+            served.to_json(),
+        ]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
         try:
-            yield handle
+            url = _read_url(proc, start_timeout)
+            handle = SandboxHandle(
+                url,
+                cfg,
+                started_in=time.perf_counter() - t0,
+                pid=proc.pid,
+                ca_bundle=served.ssl_certfile if served.tls else None,
+            )
+            threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+            try:
+                yield handle
+            finally:
+                handle.close()
         finally:
-            handle.close()
+            stop_process(proc)
     finally:
-        stop_process(proc)
+        cleanup()
 
 
 def _read_url(proc: subprocess.Popen[str], timeout: float) -> str:

@@ -30,6 +30,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def socket_url(sock: socket.socket, scheme: str = "http") -> str:
+    """The URL clients use for a bound socket (IPv6 hosts in brackets)."""
+    host, port = sock.getsockname()[:2]
+    return f"{scheme}://{host if ':' not in host else f'[{host}]'}:{port}"
+
+
 def make_server(
     config: SandboxConfig, *, in_process: bool, on_started: Callable[[], None] | None = None
 ) -> Any:
@@ -39,6 +45,8 @@ def make_server(
 
     from .app import create_app
 
+    if config.tls and not config.ssl_certfile:
+        raise ValueError("a TLS sandbox needs its certificate first: serve tls.materialise(config)[0]")
     app = create_app(config)
     sandbox = app.app.state.sandbox
 
@@ -50,9 +58,25 @@ def make_server(
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             sandbox.faults.release_hangs()
+            if config.tls:
+                _abort_idle_connections(self.server_state.connections)
             await super().shutdown(sockets=sockets)
 
     return SandboxServer(uvicorn_config(app, config, in_process=in_process))
+
+
+def _abort_idle_connections(connections: set[Any]) -> None:
+    """Drop idle keep-alive TLS connections at once.
+
+    uvicorn closes them gracefully, and a TLS close waits for the client's close_notify, which an idle pooled
+    client (requests, Vonage's SDK) never sends: each stop would sit out the 2 s graceful-shutdown timeout.
+    Connections with a request in flight are left to uvicorn, which finishes them first.
+    """
+    for connection in list(connections):
+        cycle = getattr(connection, "cycle", None)
+        transport = getattr(connection, "transport", None)
+        if transport is not None and (cycle is None or cycle.response_complete):
+            transport.abort()
 
 
 def uvicorn_config(app: Any, config: SandboxConfig, *, in_process: bool) -> Any:
@@ -70,4 +94,7 @@ def uvicorn_config(app: Any, config: SandboxConfig, *, in_process: bool) -> Any:
         timeout_graceful_shutdown=2,
         timeout_keep_alive=30,
         server_header=False,
+        # TLS: config.ssl_certfile is set (by tls.materialise for a generated certificate) when config.tls
+        ssl_certfile=config.ssl_certfile if config.tls else None,
+        ssl_keyfile=config.ssl_keyfile if config.tls else None,
     )

@@ -115,3 +115,20 @@ def two_clients_server() -> Iterator[SandboxHandle]:
 def two_clients(two_clients_server: SandboxHandle) -> SandboxHandle:
     two_clients_server.admin.reset()
     return two_clients_server
+
+
+#: A TLS sandbox's clients: the second one doubles as a Vonage sub-account (`target_api_key`).
+TLS_CLIENTS = {"sandbox-client": "sandbox-secret", "sub-account": "sub-secret"}
+
+
+@pytest.fixture(scope="session")
+def tls_sandbox_server() -> Iterator[SandboxHandle]:
+    """One https sandbox (self-signed certificate made at start) for the TLS and Vonage SDK tests."""
+    with run_sandbox(SandboxConfig(tls=True, clients=TLS_CLIENTS)) as sb:
+        yield sb
+
+
+@pytest.fixture
+def tls_sandbox(tls_sandbox_server: SandboxHandle) -> SandboxHandle:
+    tls_sandbox_server.admin.reset()
+    return tls_sandbox_server

@@ -1,0 +1,213 @@
+"""Vonage's own Python SDK (`vonage-numbers`) against the sandbox's Vonage-direct flavour, over real https.
+
+The SDK builds every URL as `https://{rest_host}{path}` and authenticates with a Basic header, so it runs
+against a TLS sandbox with `rest_host="127.0.0.1:<port>"`, trusting the sandbox's certificate through
+REQUESTS_CA_BUNDLE (its requests session reads the environment). No transport is mocked.
+
+Two SDK requests are not what Vonage's definition accepts, and the sandbox answers them with the API's 400
+(pinned below so that nobody "fixes" the sandbox to agree with the SDK): `NumberFeatures.SMS_VOICE_MMS` is
+sent as `SMS,VOICE,MMS` (the definition's value is `SMS,MMS,VOICE`), and `has_application=True` is sent as
+`True` (the API takes lower-case `true`/`false`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+try:
+    import vonage_http_client as vhttp
+    import vonage_numbers as vn
+except ImportError as exc:  # not installed, or installed but broken: either way there is nothing to run
+    pytest.skip(
+        f"Vonage's SDK is not importable ({exc}); it is in the dev extra: pip install vonage-numbers",
+        allow_module_level=True,
+    )
+
+APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
+
+
+def numbers_api(sb, api_key: str | None = None, api_secret: str | None = None):
+    """`vonage_numbers.Numbers` pointed at the sandbox, the way a user would build it."""
+    api_key = api_key or sb.client_id
+    auth = vhttp.Auth(api_key=api_key, api_secret=api_secret or sb.clients[api_key])
+    options = vhttp.HttpClientOptions(rest_host=sb.rest_host, timeout=5, max_retries=0)
+    return vn.Numbers(vhttp.HttpClient(auth, options))
+
+
+@pytest.fixture
+def sdk(tls_sandbox, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_sandbox.ca_bundle)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    numbers = numbers_api(tls_sandbox)
+    yield numbers
+    numbers.http_client._session.close()
+
+
+def test_list_owned_numbers(tls_sandbox, sdk):
+    numbers, count, next_index = sdk.list_owned_numbers()
+    assert (numbers, count, next_index) == ([], 0, None)  # the API's `{}` for an empty account
+
+    tls_sandbox.admin.seed_owned(12, country="NL")
+    numbers, count, next_index = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(size=5, index=2))
+    assert (len(numbers), count, next_index) == (5, 12, 3)
+    first = numbers[0]
+    assert first.country == "NL"
+    assert first.msisdn.startswith("31")
+    assert first.type in ("landline", "mobile-lvn", "landline-toll-free")
+    assert first.features
+    # seeded numbers come configured
+    assert first.mo_http_url is not None
+    assert first.voice_callback_type is not None
+    numbers, count, _ = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(country="GB"))
+    assert (numbers, count) == ([], 0)
+
+
+def test_search_available_numbers_with_mms(tls_sandbox, sdk):
+    filter_ = vn.SearchAvailableNumbersFilter(
+        country="US", type=vn.NumberType.MOBILE_LVN, features=vn.NumberFeatures.SMS_MMS, size=10
+    )
+    numbers, count, next_index = sdk.search_available_numbers(filter_)
+    assert count > 10
+    assert next_index == 2
+    assert len(numbers) == 10
+    for number in numbers:
+        assert number.country == "US"
+        assert number.type == "mobile-lvn"
+        assert {"SMS", "MMS"} <= set(number.features)
+        assert float(number.cost) > 0  # a string of euros, as the SDK's model has it
+    # the same search without MMS in the filter still shows MMS on the numbers that have it
+    plain, _, _ = sdk.search_available_numbers(vn.SearchAvailableNumbersFilter(country="US", size=100))
+    assert any("MMS" in n.features for n in plain)
+    pattern = numbers[0].msisdn[-4:]
+    found, _, _ = sdk.search_available_numbers(
+        vn.SearchAvailableNumbersFilter(country="US", pattern=pattern, search_pattern=2)
+    )
+    assert numbers[0].msisdn in [n.msisdn for n in found]
+
+
+def test_buy_update_cancel(tls_sandbox, sdk):
+    sb = tls_sandbox
+    available, _, _ = sdk.search_available_numbers(
+        vn.SearchAvailableNumbersFilter(country="US", features=vn.NumberFeatures.SMS_MMS, size=1)
+    )
+    msisdn = available[0].msisdn
+
+    status = sdk.buy_number(vn.NumberParams(country="US", msisdn=msisdn))
+    assert (status.error_code, status.error_code_label) == ("200", "success")
+    owned, count, _ = sdk.list_owned_numbers()
+    assert count == 1
+    assert owned[0].msisdn == msisdn
+    assert owned[0].mo_http_url is None  # a fresh purchase is not configured
+
+    # buying it again is the API's 420, which the SDK raises as a generic HttpRequestError
+    with pytest.raises(vhttp.HttpRequestError) as caught:
+        sdk.buy_number(vn.NumberParams(country="US", msisdn=msisdn))
+    assert caught.value.response.status_code == 420
+    assert caught.value.response.json() == {"error-code": "420", "error-code-label": "method failed"}
+
+    webhook = sb.admin.webhook_url("sdk", ready_after=0)  # https, on the sandbox itself
+    status = sdk.update_number(
+        vn.UpdateNumberParams(
+            country="US",
+            msisdn=msisdn,
+            app_id=APP_ID,
+            mo_http_url=webhook,
+            voice_callback_type=vn.VoiceCallbackType.SIP,
+            voice_callback_value=f"sip:{msisdn}@sip.example.com",
+            voice_status_callback="https://hooks.example.com/voice/status",
+        )
+    )
+    assert status.error_code == "200"
+    owned, _, _ = sdk.list_owned_numbers()
+    number = owned[0]
+    assert number.app_id == APP_ID
+    assert number.mo_http_url == webhook
+    assert number.voice_callback_type == "sip"
+    assert number.voice_callback_value == f"sip:{msisdn}@sip.example.com"
+    assert "MMS" in number.features
+    (record,) = sb.admin.owned()
+    assert record["voiceStatusCallback"] == "https://hooks.example.com/voice/status"
+    assert record["app_id"] == APP_ID
+    numbers, count, _ = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(application_id=APP_ID))
+    assert (count, numbers[0].msisdn) == (1, msisdn)
+
+    status = sdk.cancel_number(vn.NumberParams(country="US", msisdn=msisdn))
+    assert status.error_code == "200"
+    assert sdk.list_owned_numbers() == ([], 0, None)
+    assert sb.admin.owned() == []
+    with pytest.raises(vhttp.HttpRequestError) as caught:
+        sdk.cancel_number(vn.NumberParams(country="US", msisdn=msisdn))
+    assert caught.value.response.status_code == 420
+
+    stats = sb.admin.stats()
+    assert stats["purchases"] == {msisdn: 1}
+    assert stats["updates"] == {msisdn: 1}
+    assert stats["cancellations"] == {msisdn: 1}
+    assert stats["writes"] == 3
+    assert stats["webhook_checks"] == {"passed": 1}
+    assert stats["requests"]["POST /number/buy"] == {"200": 1, "420": 1}
+    assert stats["requests"]["POST /number/cancel"] == {"200": 1, "420": 1}
+    assert stats["requests"]["POST /number/update"] == {"200": 1}
+    assert stats["requests"]["GET /number/search"] == {"200": 1}
+    assert stats["requests"]["GET /account/numbers"] == {"200": 4}
+    assert stats["unknown_fields"] == {}  # the SDK sends nothing the Vonage flavour does not know
+    assert stats["token_requests"] == 0  # Basic auth, no OAuth gateway
+
+
+def test_update_with_a_webhook_that_is_not_ready(tls_sandbox, sdk):
+    msisdn = tls_sandbox.admin.pool("GB")[0]["msisdn"]
+    sdk.buy_number(vn.NumberParams(country="GB", msisdn=msisdn))
+    webhook = tls_sandbox.admin.webhook_url("later", ready_after=60)
+    with pytest.raises(vhttp.HttpRequestError) as caught:
+        sdk.update_number(vn.UpdateNumberParams(country="GB", msisdn=msisdn, mo_http_url=webhook))
+    assert caught.value.response.status_code == 420
+    assert tls_sandbox.admin.stats()["webhook_checks"] == {"failed": 1}
+
+
+def test_target_api_key_acts_on_the_sub_account(tls_sandbox, sdk):
+    msisdn = tls_sandbox.admin.pool("DE")[0]["msisdn"]
+    sdk.buy_number(vn.NumberParams(country="DE", msisdn=msisdn, target_api_key="sub-account"))
+    assert sdk.list_owned_numbers()[1] == 0
+    assert [n["msisdn"] for n in tls_sandbox.admin.owned("sub-account")] == [msisdn]
+    sub = numbers_api(tls_sandbox, "sub-account")
+    assert sub.list_owned_numbers()[0][0].msisdn == msisdn
+    sub.http_client._session.close()
+
+
+def test_wrong_secret_raises_the_sdks_authentication_error(tls_sandbox, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_sandbox.ca_bundle)
+    wrong = numbers_api(tls_sandbox, api_secret="not-the-secret")
+    with pytest.raises(vhttp.AuthenticationError) as caught:
+        wrong.list_owned_numbers()
+    wrong.http_client._session.close()
+    assert caught.value.response.status_code == 401
+    assert caught.value.response.json() == {"error-code": "401", "error-code-label": "authentication failed"}
+    assert tls_sandbox.admin.stats()["requests"] == {"GET /account/numbers": {"401": 1}}
+
+
+def test_without_the_sandboxs_certificate_the_sdk_refuses_it(tls_sandbox, monkeypatch):
+    import requests
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    untrusting = numbers_api(tls_sandbox)
+    with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+        untrusting.list_owned_numbers()
+    untrusting.http_client._session.close()
+
+
+def test_sdk_values_outside_vonages_definition_get_the_apis_400(tls_sandbox, sdk):
+    """The sandbox follows Vonage's definition, not the SDK: the API expects the canonical feature order and
+    lower-case booleans, and answers 400 naming the field otherwise."""
+    with pytest.raises(vhttp.HttpRequestError) as caught:
+        sdk.search_available_numbers(
+            vn.SearchAvailableNumbersFilter(country="US", features=vn.NumberFeatures.SMS_VOICE_MMS)
+        )
+    assert caught.value.response.status_code == 400
+    assert "features=SMS%2CVOICE%2CMMS" in caught.value.response.url
+    assert list(caught.value.response.json()) == ["features"]
+
+    with pytest.raises(vhttp.HttpRequestError) as caught:
+        sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(has_application=True))
+    assert caught.value.response.status_code == 400
+    assert caught.value.response.json() == {"has_application": "Must be true or false (lower case)."}
