@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import requests
+from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_nexmo_numbers import __version__
@@ -36,6 +37,7 @@ from airflow_provider_nexmo_numbers.client.models import (
     CancelResult,
     NumberPage,
     OwnedNumber,
+    OwnedNumbersEnvelope,
 )
 from airflow_provider_nexmo_numbers.client.paging import iter_numbers
 from airflow_provider_nexmo_numbers.client.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
@@ -70,10 +72,27 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _Result = TypeVar("_Result", BuyResult, CancelResult)
-# A listing endpoint: (operation name, path, model of its numbers).
-_Listing = tuple[str, str, type]
-_OWNED: _Listing = ("GET /account/numbers", "/account/numbers", OwnedNumber)
-_SEARCH: _Listing = ("GET /number/search", "/number/search", AvailableNumber)
+# A listing endpoint: (operation name, path, model of its numbers, envelope for the one-call fast path or
+# None). Only owned numbers have one: their fields are all text, so reading them from the JSON bytes gives
+# exactly what reading the decoded dict gives (an AvailableNumber's Decimal cost could differ).
+_Listing = tuple[str, str, type, "type[OwnedNumbersEnvelope] | None"]
+_OWNED: _Listing = ("GET /account/numbers", "/account/numbers", OwnedNumber, OwnedNumbersEnvelope)
+_SEARCH: _Listing = ("GET /number/search", "/number/search", AvailableNumber, None)
+
+
+def _fast_page(response: requests.Response, envelope: type[OwnedNumbersEnvelope]) -> Any:
+    """A plain 200 page validated in one call from its bytes, or None when anything is unusual (the
+    general path then decides, with the same tolerance and the same typed errors as always)."""
+    if response.status_code != 200 or not response.content:
+        return None
+    try:
+        page = envelope.model_validate_json(response.content)
+    except ValidationError:
+        return None
+    if page.error_code is not None and str(page.error_code).strip() != "200":
+        return None  # an error inside an HTTP 200: raise_for_response raises its typed error
+    return page
+
 
 DEFAULT_BASE_URL = "https://api-prd.kpn.com/communication/nexmo/phone-numbers"
 DEFAULT_TOKEN_URL = "https://api-prd.kpn.com/oauth/client_credential/accesstoken"
@@ -239,9 +258,11 @@ class NexmoNumbersClient:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         msisdn: str | None = None,
+        envelope: type[OwnedNumbersEnvelope] | None = None,
     ) -> Any:
         """One attempt: the token (granted now if none is cached), one request, and one replay with a fresh
-        token after a 401; returns the JSON body or raises.
+        token after a 401; returns the JSON body (or, given an `envelope` and a plain page, the validated
+        envelope) or raises.
 
         A failed grant is raised from here like a failed request (`operation="token"`), so the caller's one
         retry loop decides about both: `max_retries + 1` attempts bound the whole operation, grants
@@ -270,6 +291,10 @@ class NexmoNumbersClient:
                 response.close()
                 self._tokens.invalidate(token)
                 continue
+            if envelope is not None:
+                page = _fast_page(response, envelope)
+                if page is not None:
+                    return page
             return raise_for_response(response, operation=operation, msisdn=msisdn)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -284,20 +309,25 @@ class NexmoNumbersClient:
 
     @staticmethod
     def _page(body: Any, model: type, index: int, size: int) -> NumberPage:
-        """`{}` (no match, or past the end) is an empty page with count 0."""
-        body = body if isinstance(body, dict) else {}
-        numbers = body.get("numbers") or []
-        count = body.get("count")
+        """`{}` (no match, or past the end) is an empty page with count 0. `body` is the decoded JSON, or an
+        envelope already validated from the bytes (see `_fast_page`)."""
+        if isinstance(body, OwnedNumbersEnvelope):
+            count, items = body.count, body.numbers or []
+        else:
+            body = body if isinstance(body, dict) else {}
+            count = body.get("count")
+            items = [
+                model.model_validate(item) for item in body.get("numbers") or [] if isinstance(item, dict)
+            ]
         try:
             count = int(count) if count is not None else 0
         except (TypeError, ValueError):
             count = 0
-        items = [model.model_validate(item) for item in numbers if isinstance(item, dict)]
         return NumberPage[model](count=max(count, len(items)), numbers=items, index=index, size=size)
 
     def _get_page(self, listing: _Listing, params: dict[str, Any]) -> NumberPage:
-        operation, path, model = listing
-        body = self._call(operation, "GET", path, params=params)
+        operation, path, model, envelope = listing
+        body = self._call(operation, "GET", path, params=params, envelope=envelope)
         return self._page(body, model, params["index"], params["size"])
 
     def _iterate(self, listing: _Listing, params: dict[str, Any], limit: int | None = None) -> Iterator[Any]:

@@ -111,6 +111,21 @@ class NumberPage(BaseModel, Generic[T]):
         }
 
 
+class OwnedNumbersEnvelope(BaseModel):
+    """A well-formed answer of `GET /account/numbers`, validated in one call straight from the response
+    bytes (`model_validate_json`): no separate JSON decoding, no Python loop per number.
+
+    Only the common shape validates here (an object whose `numbers`, if any, is a list of valid owned
+    numbers); anything else fails and the client falls back to its general path, which keeps its tolerance
+    (`{}`, odd `count`, non-object items) and its typed errors (an `error-code` other than 200).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    count: Any = None
+    numbers: list[OwnedNumber] | None = None
+    error_code: Any = Field(default=None, alias="error-code")
+
+
 class _WriteResult(BaseModel):
     """Outcome of a buy or cancel of one number; `to_dict()` is its JSON-safe dict."""
 

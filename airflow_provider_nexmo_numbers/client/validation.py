@@ -260,9 +260,34 @@ def validate_features(value: Any, field: str = "features") -> str | None:
     return _CANONICAL_FEATURES[names]
 
 
+# canonical_features runs for every number read, and an account has only a handful of distinct feature
+# values: results are remembered per raw value (a string, or a list of strings as a tuple). Bounded, so odd
+# data cannot grow it; entries are tuples and callers get a fresh list each time.
+_FEATURES_MEMO: dict[str | tuple[str, ...], tuple[str, ...]] = {}
+_FEATURES_MEMO_LIMIT = 256
+
+
 def canonical_features(value: Any) -> list[str]:
     """Tolerant form for data coming *from* the API: canonical order for known features, unknown ones kept
     (upper case, sorted) at the end, so a new feature on the wire does not break reading the inventory."""
+    kind = type(value)
+    if kind is str:
+        key: str | tuple[str, ...] | None = value
+    elif kind is list and all(type(item) is str for item in value):
+        key = tuple(value)
+    else:
+        key = None  # anything else (None, other iterables, non-string items) is computed every time
+    if key is not None:
+        known = _FEATURES_MEMO.get(key)
+        if known is not None:
+            return list(known)
+    result = _canonical_features(value)
+    if key is not None and len(_FEATURES_MEMO) < _FEATURES_MEMO_LIMIT:
+        _FEATURES_MEMO[key] = tuple(result)
+    return result
+
+
+def _canonical_features(value: Any) -> list[str]:
     if value is None:
         return []
     raw = value.split(",") if isinstance(value, str) else list(value)
