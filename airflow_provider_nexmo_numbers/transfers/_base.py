@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_provider_nexmo_numbers.transfers._rows import number_record
+from airflow_provider_nexmo_numbers.transfers._rows import row_builder
 from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE, ExportProgress, iter_owned_numbers
 from airflow_provider_nexmo_numbers.transfers._validate import check_non_negative, check_positive_int
 
@@ -80,14 +80,20 @@ class ExportOperatorBase(BaseOperator):
             raise AirflowFailException(str(err)) from err
 
     def stream(
-        self, snapshot: Snapshot, shown: str, write: Callable[[Iterator[dict[str, Any]]], T]
+        self,
+        snapshot: Snapshot,
+        shown: str,
+        write: Callable[[Iterator[tuple[Any, ...]]], T],
+        *,
+        text: bool = False,
     ) -> tuple[T, dict[str, Any]]:
-        """`write(records)` over every owned number, page by page; returns what it returns and the run's
-        report (snapshot, pages, seconds). The API session is closed afterwards either way."""
+        """`write(rows)` over every owned number, page by page (rows in COLUMN_NAMES order; `text=True`
+        gives SQL-ready rows, see `row_builder`); returns what it returns and the run's report (snapshot,
+        pages, seconds). The API session is closed afterwards either way."""
         progress = ExportProgress(self.log, self.progress_interval, what=f"export to {shown}")
         numbers = iter_owned_numbers(self.hook, self.page_size, progress)
         try:
-            written = write(number_record(number, snapshot) for number in numbers)
+            written = write(map(row_builder(snapshot, text=text), numbers))
         finally:
             self.hook.close()  # the HTTP session; nothing else reuses it
         progress.finished()

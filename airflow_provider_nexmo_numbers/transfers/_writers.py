@@ -1,8 +1,8 @@
 """Streaming record writers for the file export: CSV, JSON Lines, Parquet.
 
-Each writer takes records from `_rows.number_record` one at a time and keeps at most one batch in memory
-(Parquet: one row group). pyarrow is imported only when a Parquet writer is created, so a DAG that exports CSV
-never pays for it and works without it installed.
+Each writer takes rows (tuples in COLUMN_NAMES order, from `_rows.row_builder` or `number_row`) one at a
+time and keeps at most one batch in memory (Parquet: one row group). pyarrow is imported only when a Parquet
+writer is created, so a DAG that exports CSV never pays for it and works without it installed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import json
 from typing import IO, Any
 
 from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, KNOWN_FEATURES, features_text
+
+_DATE = COLUMN_NAMES.index("snapshot_date")
 
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 EXTENSIONS: dict[str, str] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -31,8 +33,8 @@ class CsvWriter:
         self._csv = csv.writer(self._text, lineterminator="\n")
         self._csv.writerow(COLUMN_NAMES)
 
-    def write(self, record: dict[str, Any]) -> None:
-        self._csv.writerow([_csv_value(name, record[name]) for name in COLUMN_NAMES])
+    def write(self, row: tuple[Any, ...]) -> None:
+        self._csv.writerow([_csv_value(name, value) for name, value in zip(COLUMN_NAMES, row, strict=True)])
 
     def close(self) -> None:
         self._text.flush()
@@ -62,9 +64,9 @@ class JsonlWriter:
     def __init__(self, fh: IO[bytes], batch_size: int) -> None:
         self._text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n", write_through=False)
 
-    def write(self, record: dict[str, Any]) -> None:
-        data = dict(record)
-        data["snapshot_date"] = record["snapshot_date"].isoformat()
+    def write(self, row: tuple[Any, ...]) -> None:
+        data = dict(zip(COLUMN_NAMES, row, strict=True))
+        data["snapshot_date"] = row[_DATE].isoformat()
         self._text.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         self._text.write("\n")
 
@@ -90,23 +92,21 @@ class ParquetWriter:
         self._schema = parquet_schema(pa)
         self._writer = pq.ParquetWriter(fh, self._schema, compression=compression)
         self._batch_size = batch_size
-        self._columns: dict[str, list[Any]] = {name: [] for name in COLUMN_NAMES}
-        self._pending = 0
+        self._rows: list[tuple[Any, ...]] = []
 
-    def write(self, record: dict[str, Any]) -> None:
-        for name in COLUMN_NAMES:
-            self._columns[name].append(record[name])
-        self._pending += 1
-        if self._pending >= self._batch_size:
+    def write(self, row: tuple[Any, ...]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self._batch_size:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._pending:
+        if not self._rows:
             return
-        table = self._pa.Table.from_pydict(self._columns, schema=self._schema)
-        self._writer.write_table(table, row_group_size=self._pending)
-        self._columns = {name: [] for name in COLUMN_NAMES}
-        self._pending = 0
+        columns = dict(zip(COLUMN_NAMES, map(list, zip(*self._rows, strict=True)), strict=True))  # in C
+        pending = len(self._rows)
+        self._rows = []
+        table = self._pa.Table.from_pydict(columns, schema=self._schema)
+        self._writer.write_table(table, row_group_size=pending)
 
     def close(self) -> None:
         self._flush()
@@ -115,8 +115,7 @@ class ParquetWriter:
     def abort(self) -> None:
         """Close now, while the temporary file is still open; left to the garbage collector, pyarrow would
         try to write its footer into an already closed file."""
-        self._columns = {name: [] for name in COLUMN_NAMES}
-        self._pending = 0
+        self._rows = []
         with contextlib.suppress(Exception):
             self._writer.close()
 

@@ -111,13 +111,13 @@ class NexmoNumbersToFileOperator(ExportOperatorBase):
             snapshot.snapshot_date,
         )
 
-        def write(records: Iterator[dict[str, Any]]) -> int:
+        def write(rows_in: Iterator[tuple[Any, ...]]) -> int:
             rows = 0
             with atomic_write(target) as fh:
                 writer = open_writer(self.format, fh, self.batch_size)
                 try:
-                    for record in records:
-                        writer.write(record)
+                    for row in rows_in:
+                        writer.write(row)
                         rows += 1
                 except BaseException:
                     writer.abort()

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from airflow_provider_nexmo_numbers.transfers._atomic import atomic_write
-from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, Snapshot, number_record
+from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, Snapshot, number_row
 from airflow_provider_nexmo_numbers.transfers._writers import PARQUET_MISSING, open_writer
 
 SNAP = Snapshot("s1", dt.date(2024, 5, 1), "run-1")
@@ -34,7 +34,7 @@ def fail_halfway(target, data: bytes) -> None:
 
 
 def records():
-    return [number_record(n, SNAP) for n in NUMBERS]
+    return [number_row(n, SNAP) for n in NUMBERS]
 
 
 def write(fmt: str, batch_size: int = 10) -> bytes:
@@ -120,7 +120,7 @@ def test_parquet_round_trip_in_row_groups():
     table = parquet.read()
     assert table.column_names == list(COLUMN_NAMES)
     rows = table.to_pylist()
-    assert rows == records()
+    assert rows == [dict(zip(COLUMN_NAMES, row, strict=True)) for row in records()]
 
 
 def test_parquet_without_pyarrow_says_how_to_install(monkeypatch):
