@@ -41,7 +41,7 @@ from airflow_provider_nexmo_numbers.client.models import (
 )
 from airflow_provider_nexmo_numbers.client.paging import iter_numbers
 from airflow_provider_nexmo_numbers.client.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
-from airflow_provider_nexmo_numbers.client.responses import raise_for_response, transport_error
+from airflow_provider_nexmo_numbers.client.responses import quota_pause, raise_for_response, transport_error
 from airflow_provider_nexmo_numbers.client.retry import DoNotRetry, RetryPolicy
 from airflow_provider_nexmo_numbers.client.token_registry import shared_token_slot
 from airflow_provider_nexmo_numbers.client.validation import (
@@ -286,6 +286,10 @@ class NexmoNumbersClient:
                 )
             except requests.RequestException as exc:
                 raise transport_error(exc, operation=operation, msisdn=msisdn, timeout=self.timeout) from exc
+            if self._limiter.enabled and "quota-used" in response.headers:
+                pause = quota_pause(response.headers)
+                if pause:  # this window's quota is used up: the next request waits for its reset
+                    self._limiter.pause(pause)
             if response.status_code == 401 and not replay:
                 log.info("%s: access token refused (401); fetching a new token and replaying once", operation)
                 response.close()

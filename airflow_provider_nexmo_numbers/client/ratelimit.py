@@ -1,7 +1,11 @@
 """Client-side rate limiting: space requests so one client never exceeds `rate` requests per second.
 
 KPN's quotas are per project and unpublished and Vonage's own SDK throttles this API at 1 request/second,
-so the client throttles itself rather than learning the limit from 429s. The default of 2.0
+so the client throttles itself rather than learning the limit from 429s. Spacing alone is not a guarantee
+against a gateway that counts per fixed window (Apigee's Quota policy): a request delayed across a window
+boundary makes R+1 in that window. So when the gateway says the window's quota is used up (`quota-used` >=
+`quota-limit`, see `responses.quota_pause`), `pause()` holds the next request until the window resets.
+The default of 2.0
 requests/second (`DEFAULT_RATE_LIMIT`) is conservative: paging 1,000 numbers at size 100 takes 10
 requests, i.e. ~5 s. Across several Airflow workers the bound is per process; use an Airflow pool to bound
 concurrency across workers.
@@ -45,6 +49,7 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_free: float | None = None  # earliest time the bucket is full again ("theoretical arrival")
+        self._resume_at: float | None = None  # no request before this (the server's quota window resets)
         self.acquired = 0
         self.throttled = 0
         self.waited = 0.0
@@ -63,6 +68,9 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             tat = now if self._next_free is None else max(self._next_free, now)
+            if self._resume_at is not None:
+                tat = max(tat, self._resume_at + (self.burst - 1) * interval)
+                self._resume_at = None
             # Generic cell rate algorithm: allowed when the theoretical arrival time is within the burst
             # window.
             allowed_at = tat - (self.burst - 1) * interval
@@ -75,3 +83,13 @@ class RateLimiter:
         if delay > 0:
             self._sleep(delay)
         return delay
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for `seconds` from now (the server's quota window is used up until then); the
+        spacing of later requests continues from there. Ignored when limiting is disabled."""
+        if not self.enabled or seconds <= 0:
+            return
+        with self._lock:
+            resume_at = self._clock() + seconds
+            if self._resume_at is None or resume_at > self._resume_at:
+                self._resume_at = resume_at

@@ -27,7 +27,16 @@ from airflow_provider_nexmo_numbers.client.errors import (
     NexmoValidationError,
 )
 
-__all__ = ["error_for", "parse_json", "parse_retry_after", "raise_for_response", "transport_error"]
+__all__ = [
+    "error_for",
+    "parse_json",
+    "parse_retry_after",
+    "quota_pause",
+    "raise_for_response",
+    "transport_error",
+]
+# Seconds per `quota-time-unit` (Apigee), to bound a pause by one quota window.
+_QUOTA_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
 def _seconds_until(moment: float, now: float) -> float:
@@ -64,16 +73,46 @@ def _parse_moment(text: str, now: float) -> float | None:
 
 
 def parse_retry_after(headers: Any, *, now: float | None = None) -> float | None:
-    """Seconds the server asks us to wait: `Retry-After` first, else KPN's `quota-reset-UTC`; None if
-    neither."""
+    """Seconds the server asks us to wait: `Retry-After`, or KPN's `quota-reset-UTC` when that is sooner
+    (Retry-After is whole seconds, the reset is to the millisecond: a 429 near the end of a 1-s window need
+    not cost a full second); None if neither. A reset already past is ignored when Retry-After is given (a
+    skewed clock must not turn into retrying at once)."""
     now = time.time() if now is None else now
+    waits = {}
     for name in ("Retry-After", "quota-reset-UTC"):
         value = headers.get(name)
         if value:
-            seconds = _parse_moment(str(value), now)
-            if seconds is not None:
-                return seconds
-    return None
+            waits[name] = _parse_moment(str(value), now)
+    retry_after, reset = waits.get("Retry-After"), waits.get("quota-reset-UTC")
+    if retry_after is None:
+        return reset
+    if reset is not None and 0 < reset < retry_after:
+        return reset
+    return retry_after
+
+
+def quota_pause(headers: Any, *, now: float | None = None) -> float | None:
+    """Seconds until the gateway's quota window resets when this response used its last request
+    (`quota-used` >= `quota-limit`), else None. Bounded by one window (`quota-interval` x
+    `quota-time-unit`, 60 s if not given) so a skewed clock cannot stall the client."""
+    used, limit = headers.get("quota-used"), headers.get("quota-limit")
+    if not used or not limit:
+        return None
+    try:
+        if int(used) < int(limit):
+            return None
+    except ValueError:
+        return None
+    reset = headers.get("quota-reset-UTC")
+    seconds = _parse_moment(str(reset), time.time() if now is None else now) if reset else None
+    if not seconds:
+        return None
+    window = 60.0
+    unit = _QUOTA_UNITS.get(str(headers.get("quota-time-unit") or "").strip().lower())
+    with contextlib.suppress(TypeError, ValueError):
+        if unit is not None:
+            window = float(headers.get("quota-interval") or 1) * unit
+    return min(seconds, window)
 
 
 def parse_json(response: requests.Response) -> Any:

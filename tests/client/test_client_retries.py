@@ -52,6 +52,19 @@ def test_gateway_quota_with_real_waits(sandbox, make_client):
     assert elapsed < 5.0
 
 
+def test_limiter_waits_for_the_quota_reset_instead_of_getting_429(sandbox, make_client):
+    """A limiter set above the gateway quota still gets no 429: when a response says the window's quota is
+    used up (quota-used >= quota-limit), the next request waits for quota-reset-UTC."""
+    sandbox.admin.set_quota(rps=5)
+    client = make_client(rate_limit=20.0)
+    started = time.monotonic()
+    for _ in range(12):
+        client.list_owned_numbers(size=1)
+    elapsed = time.monotonic() - started
+    assert request_counts(sandbox, LIST) == {"200": 12}
+    assert 1.0 < elapsed < 3.5  # 12 requests at 5 per window: the third window is reached
+
+
 def test_client_side_rate_limit_stays_under_the_quota(sandbox, make_client):
     sandbox.admin.set_quota(rps=5)
     client = make_client(rate_limit=4.0)

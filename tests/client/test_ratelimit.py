@@ -77,3 +77,24 @@ def test_thread_safe_slots_are_unique():
 def test_bad_rate(rate):
     with pytest.raises(ValueError, match="rate_limit"):
         RateLimiter(rate)
+
+
+def test_pause_holds_the_next_request_until_the_quota_window_resets():
+    clock = FakeClock()
+    limiter = RateLimiter(10.0, clock=clock, sleep=clock.sleep)
+    assert limiter.acquire() == 0.0
+    limiter.pause(0.35)  # the gateway said: window used up, resets in 350 ms
+    assert limiter.acquire() == pytest.approx(0.35)
+    clock.now += 0.35
+    assert limiter.acquire() == pytest.approx(0.1)  # spacing continues from the reset
+
+
+def test_pause_never_shortens_the_spacing_and_is_ignored_when_disabled():
+    clock = FakeClock()
+    limiter = RateLimiter(2.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.pause(0.1)
+    assert limiter.acquire() == pytest.approx(0.5)
+    off = RateLimiter(0, clock=clock, sleep=clock.sleep)
+    off.pause(5.0)
+    assert off.acquire() == 0.0
