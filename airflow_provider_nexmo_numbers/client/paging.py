@@ -75,8 +75,9 @@ def iter_numbers(
             )
             batch = list(fetch_page(index - 1, size).numbers) + batch
         fresh: set[str] = set()
+        seen_before = frozenset().union(*recent)  # once per page, not once per number
         for number in batch:
-            if number.msisdn in fresh or any(number.msisdn in seen for seen in recent):
+            if number.msisdn in fresh or number.msisdn in seen_before:
                 continue
             fresh.add(number.msisdn)
             yield number
