@@ -66,6 +66,7 @@ def listing(
         token_url=sb.token_url,
         rate_limit=client_rate,
         session=session,
+        share_tokens=False,  # each run follows a sandbox reset, which drops any token a shared slot keeps
     )
     client.tokens.get_token()  # the grant is not under the quota; keep it out of the timing
     if phase_ms is not None:
