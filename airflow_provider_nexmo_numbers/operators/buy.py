@@ -45,7 +45,6 @@ MAX_CANDIDATES = 1000
 # Criteria that select a number; `type` is not among them because it also narrows the price check of a given
 # msisdn (the KPN search defaults to landline when no type is given).
 _CRITERIA = ("features", "pattern", "search_pattern")
-_NUMBER_TYPES = ("landline", "mobile-lvn", "landline-toll-free")
 
 
 class _PurchaseRecord:
@@ -233,20 +232,11 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         )
 
     def _fresh_offer(self, country: str, msisdn: str, number_type: str | None) -> AvailableNumber | None:
-        """The number as the search offers it right now (price included), or None if it is not offered.
+        """The number as the search offers it right now (price included), or None (see
+        `purchasing.fresh_offer`, shared with the ensure operator)."""
+        from airflow_provider_nexmo_numbers.operators.purchasing import fresh_offer
 
-        The search of one exact number needs its type (KPN searches landlines when none is given), so without
-        a known type each type is tried in turn.
-        """
-        types = [validation().validate_number_type(number_type)] if number_type else list(_NUMBER_TYPES)
-        for candidate_type in types:
-            page = self.hook.search_available_numbers(
-                country, type=candidate_type, pattern=msisdn, search_pattern=0, size=10
-            )
-            offer = next((number for number in page.numbers if number.msisdn == msisdn), None)
-            if offer is not None:
-                return offer
-        return None
+        return fresh_offer(self.hook, country, msisdn, number_type)
 
     def _check_budget(self, offer: AvailableNumber, budget: Decimal | None) -> None:
         if budget is not None and offer.cost > budget:

@@ -2,9 +2,10 @@
 
 `NexmoEnsureNumbersOperator` reads the account (owned numbers, and available numbers only when something must
 be bought), builds a `Plan` (pure, see plan.py), logs it as a table, and unless ``dry_run`` applies it:
-reconfigure and adopt first (free), then buy cheapest-first, configuring each number right after its purchase,
-then verify by reading the account again. Re-running on an account that already matches makes read requests
-only.
+reconfigure and adopt first (free), then buy cheapest-first at a freshly re-read price, configuring each
+number right after its purchase, then verify by reading the account again. Purchases stop early when the API
+refuses them outright (address-required country, repeated 420s; see purchasing.py). Re-running on an account
+that already matches makes read requests only.
 
 Crash-resume (a try stopped after a purchase but before that number was configured) has two layers:
 
@@ -39,6 +40,7 @@ from airflow_provider_nexmo_numbers.operators.base import (
     validation_error,
 )
 from airflow_provider_nexmo_numbers.operators.plan import Plan, PlanItem, build_plan, settings_diff
+from airflow_provider_nexmo_numbers.operators.purchasing import buy_planned, fresh_offer
 from airflow_provider_nexmo_numbers.operators.selector import NumberSelector
 
 if TYPE_CHECKING:
@@ -113,8 +115,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
     :param search_limit: examine at most this many available numbers when choosing what to buy (templated).
     :param nexmo_conn_id: connection id (templated).
 
-    XCom: ``{"dry_run", "plan": Plan.to_dict(), "applied": {"reconfigured", "adopted", "bought", "skipped"} or
-    None, "msisdns", "costs", "monthly_cost", "shortfall", "verified", "write_requests"}``.
+    XCom: ``{"dry_run", "plan": Plan.to_dict(), "applied": {"reconfigured", "adopted", "bought", "skipped",
+    "stopped"} or None, "msisdns", "costs", "monthly_cost", "shortfall", "verified", "write_requests"}``.
     """
 
     template_fields: Sequence[str] = (
@@ -321,18 +323,27 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         missing = count - len(campaign)
         planned_missing = plan.shortfall.missing if plan.shortfall else 0
         if missing > planned_missing:
-            # Found only while applying: planned numbers were taken by someone else and no alternate fitted.
-            result["shortfall"] = {
-                "missing": missing,
-                "reason": "pool",
-                "detail": f"{missing - planned_missing} planned number(s) were no longer available when "
-                "bought and no alternate within the cost limits was left",
-            }
+            stopped = applied["stopped"]
+            if stopped:
+                # The API refused purchases outright (address-required country, no credit): say so, with its
+                # label, and do not pretend numbers were taken.
+                result["shortfall"] = {"missing": missing, "reason": "refused", "detail": stopped}
+            else:
+                # Planned numbers were taken by someone else or got dearer, and no alternate fitted.
+                result["shortfall"] = {
+                    "missing": missing,
+                    "reason": "pool",
+                    "detail": f"{missing - planned_missing} planned number(s) were no longer available "
+                    "at the planned price when bought and no alternate within the cost limits was left",
+                }
+            detail = result["shortfall"]["detail"]
             if on_shortfall == "fail":
-                raise AirflowException(
+                error = AirflowFailException if stopped else AirflowException
+                raise error(
                     f"{type(self).__name__} {self.task_id}: {missing} number(s) short after applying: "
-                    f"{result['shortfall']['detail']}; what fitted was applied"
+                    f"{detail}; what fitted was applied"
                 )
+            self.log.warning("%d number(s) short after applying: %s (on_shortfall='warn')", missing, detail)
         return result
 
     def _apply(
@@ -343,18 +354,25 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         budget: Decimal | None,
         journal: PurchaseJournal,
     ) -> tuple[dict[str, Any], list[PlanItem], int]:
-        """Reconfigure and adopt, then buy + configure one number at a time; budget re-checked per
-        purchase."""
+        """Reconfigure and adopt, then buy + configure one number at a time, each at its fresh price, within
+        the limits (see purchasing.buy_planned)."""
         from airflow_provider_nexmo_numbers.client.errors import NexmoMethodFailedError
 
         writes = 0
-        applied: dict[str, Any] = {"reconfigured": [], "adopted": [], "bought": [], "skipped": []}
+        applied: dict[str, Any] = {
+            "reconfigured": [],
+            "adopted": [],
+            "bought": [],
+            "skipped": [],
+            "stopped": None,
+        }
         campaign: list[PlanItem] = list(plan.keep)
         for item in (*plan.reconfigure, *plan.adopt):
-            self.log.info("%s %s: setting %s", item.action, item.msisdn, dict(item.changes))
-            after = hook.update_number(item.country, item.msisdn, **item.changes)
-            writes += 1
-            self._check_settings(after, configuration, item.msisdn)
+            if item.changes:  # an adopted number may already carry everything: nothing to send
+                self.log.info("%s %s: setting %s", item.action, item.msisdn, dict(item.changes))
+                after = hook.update_number(item.country, item.msisdn, **item.changes)
+                writes += 1
+                self._check_settings(after, configuration, item.msisdn)
             applied["reconfigured" if item.action == "reconfigure" else "adopted"].append(item.msisdn)
             campaign.append(item)
             if item.msisdn in journal.entries:
@@ -362,40 +380,42 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
 
         # Every queued purchase is reserved up front, so a substitute for a number that could not be bought
         # only takes the budget that number freed: the total never exceeds the budget, whatever the order.
-        reserved = plan.owned_cost + plan.purchase_cost
-        queue = list(plan.buy)
-        alternates = list(plan.alternates)
-        while queue:
-            item = queue.pop(0)
-            cost = item.monthly_cost or Decimal(0)
+        def current_price(item: PlanItem) -> Decimal | None:
+            offer = fresh_offer(hook, item.country, item.msisdn, item.type or None)
+            return None if offer is None else offer.cost
+
+        def buy(item: PlanItem) -> Any:
+            nonlocal writes
             journal.record(item, configured=False)  # before the purchase: a crash after it is recognised
-            self.log.info("buy %s (%s, EUR %s/month)", item.msisdn, item.country, item.monthly_cost)
             try:
                 bought = hook.buy_number(item.country, item.msisdn)
-            except NexmoMethodFailedError as err:
+            except NexmoMethodFailedError:
                 journal.forget(item.msisdn)
-                applied["skipped"].append({"msisdn": item.msisdn, "reason": str(err)})
-                reserved -= cost
-                substitute = next(
-                    (a for a in alternates if budget is None or reserved + (a.monthly_cost or 0) <= budget),
-                    None,
-                )
-                self.log.warning(
-                    "could not buy %s (%s); %s",
-                    item.msisdn,
-                    err,
-                    f"trying {substitute.msisdn} instead" if substitute else "no affordable alternate left",
-                )
-                if substitute is not None:
-                    alternates.remove(substitute)
-                    reserved += substitute.monthly_cost or Decimal(0)
-                    queue.append(substitute)
-                continue
+                raise
             writes += 1
+            return bought
+
+        def configure(item: PlanItem) -> None:
+            nonlocal writes
             if configuration:
                 hook.update_number(item.country, item.msisdn, **configuration)
                 writes += 1
             journal.record(item, configured=True)
+
+        outcome = buy_planned(
+            plan.buy,
+            plan.alternates,
+            reserved=plan.owned_cost + plan.purchase_cost,
+            budget=budget,
+            max_monthly_cost=plan.max_monthly_cost,
+            current_price=current_price,
+            buy=buy,
+            configure=configure,
+            logger=self.log,
+        )
+        applied["skipped"] = outcome.skipped
+        applied["stopped"] = outcome.stopped
+        for item, bought in outcome.bought:
             applied["bought"].append(
                 {
                     "country": item.country,

@@ -176,9 +176,11 @@ class Plan:
 
     @property
     def write_count(self) -> int:
-        """Write requests the plan needs: one update per reconfigure/adopt, buy + update per purchase."""
+        """Write requests the plan needs: one update per reconfigure/adopt with something to set, buy + update
+        per purchase."""
         per_buy = 2 if self.configuration else 1
-        return len(self.reconfigure) + len(self.adopt) + per_buy * len(self.buy)
+        adopt = sum(1 for item in self.adopt if item.changes)
+        return len(self.reconfigure) + adopt + per_buy * len(self.buy)
 
     @property
     def is_noop(self) -> bool:

@@ -317,3 +317,50 @@ def test_shortfall_found_while_applying_fails_after_what_fitted(sandbox, nexmo_c
         ensure(webhook, count=2, monthly_budget=str(budget)).execute({})
     assert sorted(sandbox.admin.stats()["purchases"]) == [pool[1]["msisdn"]]
     assert [n["msisdn"] for n in campaign_numbers(sandbox, webhook)] == [pool[1]["msisdn"]]
+
+
+def test_address_required_country_stops_at_the_first_refusal(sandbox, nexmo_conn, webhook):
+    """FR needs a local address (the sandbox answers 420 with Vonage's label): one buy attempt, not one per
+    cheaper alternative, and the failure quotes the API's label instead of blaming availability."""
+    selector = {"country": "FR", "type": "mobile-lvn", "mo_http_url": webhook}
+    with pytest.raises(AirflowFailException, match=r"require a valid local address") as info:
+        ensure(webhook, selector=selector, count=1).execute({})
+    assert "no longer available" not in str(info.value)
+    stats = sandbox.admin.stats()
+    assert sum(stats["requests"]["POST /number/buy"].values()) == 1
+    assert stats["api_requests"] <= 6  # listing, search, fresh price, buy, the client's owned check
+    assert stats["writes"] == 0
+
+    result = ensure(webhook, selector=selector, count=2, on_shortfall="warn").execute({})
+    assert result["shortfall"]["reason"] == "refused"
+    assert result["shortfall"]["missing"] == 2
+    assert "require a valid local address" in result["shortfall"]["detail"]
+    assert "require a valid local address" in result["applied"]["stopped"]
+    assert len(result["applied"]["skipped"]) == 1
+    assert sum(sandbox.admin.stats()["requests"]["POST /number/buy"].values()) == 2
+
+
+def test_repeated_refusals_stop_after_three(sandbox, nexmo_conn, webhook):
+    """An account without credit: every buy is refused with a plain 420. Three in a row and ensure stops,
+    quoting the label, rather than walking the whole search result."""
+    sandbox.admin.queue_fault("status", operation="POST /number/buy", status=420, count=50)
+    with pytest.raises(AirflowFailException, match=r"3 consecutive .*420.*method failed"):
+        ensure(webhook, count=1).execute({})
+    stats = sandbox.admin.stats()
+    assert sum(stats["requests"]["POST /number/buy"].values()) == 3
+    assert stats["writes"] == 0
+
+
+def test_fresh_price_search_per_purchase_keeps_reapply_write_free(sandbox, nexmo_conn, webhook):
+    """Each purchase re-reads its price with a search of that msisdn (like the buy operator); a re-apply
+    then plans nothing to buy, so it makes neither writes nor searches."""
+    first = ensure(webhook, count=2, max_monthly_cost="5").execute({})
+    stats = sandbox.admin.stats()
+    assert sum(stats["requests"]["GET /number/search"].values()) == 1 + 2  # the plan's search + one each
+    assert stats["writes"] == 4
+    second = ensure(webhook, count=2, max_monthly_cost="5").execute({})
+    after = sandbox.admin.stats()
+    assert after["writes"] == 4
+    assert after["requests"]["GET /number/search"] == stats["requests"]["GET /number/search"]
+    assert second["write_requests"] == 0
+    assert second["msisdns"] == first["msisdns"]
