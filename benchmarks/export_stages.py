@@ -24,16 +24,12 @@ from typing import Any
 import requests
 
 from benchmarks.common import PAGE_SIZE
+from benchmarks.sandbox_speed import bare_token
 
 
 def _fetch_pages(sb: Any, count: int) -> list[bytes]:
     session = requests.Session()
-    token = session.post(
-        sb.token_url,
-        params={"grant_type": "client_credentials"},
-        data={"client_id": sb.client_id, "client_secret": sb.client_secret},
-        timeout=10,
-    ).json()["access_token"]
+    token = bare_token(sb.token_url, sb.client_id, sb.client_secret, session)
     headers = {"Authorization": f"Bearer {token}"}
     bodies = []
     for index in range(1, count // PAGE_SIZE + 1):

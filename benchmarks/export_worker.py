@@ -36,6 +36,7 @@ from typing import Any
 import requests
 
 from benchmarks.common import PAGE_SIZE, hwm_kb, reset_hwm, rss_kb, ru_maxrss_kb
+from benchmarks.sandbox_speed import bare_token
 
 NEXMO_CONN_ID = "nexmo_bench"
 SQL_CONN_ID = "bench_sqlite"
@@ -71,12 +72,7 @@ def _import_everything(kind: str) -> None:
 def _floor(args: argparse.Namespace) -> Callable[[], int]:
     def run() -> int:
         session = requests.Session()
-        token = session.post(
-            args.token_url,
-            params={"grant_type": "client_credentials"},
-            data={"client_id": args.client_id, "client_secret": args.client_secret},
-            timeout=10,
-        ).json()["access_token"]
+        token = bare_token(args.token_url, args.client_id, args.client_secret, session)
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         url = args.base_url + "/account/numbers"
         for index in range(1, math.ceil(args.expect / PAGE_SIZE) + 1):

@@ -10,20 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from benchmarks.common import process_cpu_seconds
-from benchmarks.sandbox_speed import measure
+from benchmarks.sandbox_speed import bare_token, measure
 
 
 def run(sb: Any, *, owned: int, seconds: float, log: Any = print) -> dict[str, Any]:
     sb.admin.reset(owned_numbers=owned)
-    token = requests.post(
-        sb.token_url,
-        params={"grant_type": "client_credentials"},
-        data={"client_id": sb.client_id, "client_secret": sb.client_secret},
-        timeout=10,
-    ).json()["access_token"]
+    token = bare_token(sb.token_url, sb.client_id, sb.client_secret)
     pid = getattr(sb, "pid", None)
     cpu0 = process_cpu_seconds(pid)
     result: dict[str, Any] = {"owned": owned, "page_size": 100, **measure(sb.base_url, token, owned, seconds)}

@@ -4,31 +4,36 @@ Starts a sandbox (its own process by default, so client and server do not share 
 --owned numbers, fetches one token, then requests pages of 100 over one keep-alive `requests.Session` for
 --seconds, cycling through every page. Prints one JSON object. Measured, not asserted.
 
-    .venv/bin/python benchmarks/sandbox_speed.py [--seconds 5] [--owned 100000] [--in-process]
+    .venv/bin/python -m benchmarks.sandbox_speed [--seconds 5] [--owned 100000] [--in-process]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import requests
 
 from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox, run_sandbox_subprocess
+from benchmarks.common import process_cpu_seconds
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User+system CPU time of a process (Linux /proc), to see the server's own cost per page under load."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def bare_token(
+    token_url: str, client_id: str, client_secret: str, session: requests.Session | None = None
+) -> str:
+    """One access token straight from the gateway, as a caller without the provider's client gets it: the
+    benchmarks' floors must not pay for (or benefit from) our client."""
+    response = (session or requests).post(
+        token_url,
+        params={"grant_type": "client_credentials"},
+        data={"client_id": client_id, "client_secret": client_secret},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["access_token"]
 
 
 def measure(base_url: str, token: str, owned: int, seconds: float) -> dict[str, float | int]:
@@ -71,15 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     config = SandboxConfig(owned_numbers=args.owned)
     runner = run_sandbox if args.in_process else run_sandbox_subprocess
     with runner(config) as sb:
-        token = requests.post(
-            sb.token_url,
-            params={"grant_type": "client_credentials"},
-            data={"client_id": sb.client_id, "client_secret": sb.client_secret},
-            timeout=10,
-        ).json()["access_token"]
-        cpu_before = cpu_seconds(sb.pid) if not args.in_process and sb.pid else None
+        token = bare_token(sb.token_url, sb.client_id, sb.client_secret)
+        cpu_before = process_cpu_seconds(sb.pid) if not args.in_process and sb.pid else None
         measured = measure(sb.base_url, token, args.owned, args.seconds)
-        cpu_after = cpu_seconds(sb.pid) if cpu_before is not None and sb.pid else None
+        cpu_after = process_cpu_seconds(sb.pid) if cpu_before is not None and sb.pid else None
         result = {
             "benchmark": "sandbox_speed",
             "mode": "in-process" if args.in_process else "subprocess",
