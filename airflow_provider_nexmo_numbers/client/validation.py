@@ -27,6 +27,7 @@ __all__ = [
     "canonical_features",
     "features_to_list",
     "is_loopback_host",
+    "redact_url",
     "require_secure_url",
     "validate_country",
     "validate_features",
@@ -332,7 +333,34 @@ def validate_url(field: str, value: Any, *, allow_empty: bool = True) -> str:
         raise _fail(field, rule, value) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
         raise _fail(field, rule, value)
+    if parts.username is not None or parts.password is not None:
+        # A password in a URL ends up in plan tables, XComs, rendered fields and exports; refuse it here,
+        # where it enters, rather than chase it through every place that prints a URL.
+        raise NexmoValidationError(
+            f"{field} must not carry credentials (user:password@) in the URL: "
+            f"{redact_url(text)!r}; authenticate the webhook another way (a secret path or header)",
+            field=field,
+            rule="no user:password@ in URLs",
+        )
     return text
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL with any user:password@ replaced by ***@, for URLs we did not validate (read from the API).
+
+    Webhook URLs configured outside this provider may carry credentials; whatever we print, return or export
+    shows them as ***@ instead.
+    """
+    if not url or "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"***@{host}").geturl()
 
 
 def require_secure_url(field: str, value: Any) -> str:

@@ -262,3 +262,19 @@ def test_validation_error_is_a_value_error_and_survives_pickling():
     assert isinstance(error, ValueError)
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.field, copy.rule, str(copy)) == (error.field, error.rule, str(error))
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:pw@hooks.example.com/sms", "https://user@hooks.example.com/sms"]
+)
+def test_url_with_credentials_is_refused_without_echoing_the_password(url):
+    with pytest.raises(NexmoValidationError) as err:
+        v.validate_url("mo_http_url", url)
+    assert err.value.field == "mo_http_url"
+    assert "pw" not in str(err.value)
+
+
+def test_redact_url_hides_userinfo_only():
+    assert v.redact_url("https://u:secret@h.example/x?y=1") == "https://***@h.example/x?y=1"
+    assert v.redact_url("https://h.example/x@y") == "https://h.example/x@y"
+    assert v.redact_url("") == ""
