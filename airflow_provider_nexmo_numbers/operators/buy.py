@@ -234,7 +234,7 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
     def _fresh_offer(self, country: str, msisdn: str, number_type: str | None) -> AvailableNumber | None:
         """The number as the search offers it right now (price included), or None (see
         `purchasing.fresh_offer`, shared with the ensure operator)."""
-        from airflow_provider_nexmo_numbers.operators.purchasing import fresh_offer
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import fresh_offer
 
         return fresh_offer(self.hook, country, msisdn, number_type)
 

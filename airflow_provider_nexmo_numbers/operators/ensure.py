@@ -1,11 +1,11 @@
 """Provisioning campaigns: declare the numbers you want, get a plan, then apply it.
 
 `NexmoEnsureNumbersOperator` reads the account (owned numbers, and available numbers only when something must
-be bought), builds a `Plan` (pure, see plan.py), logs it as a table, and unless ``dry_run`` applies it:
-reconfigure and adopt first (free), then buy cheapest-first at a freshly re-read price, configuring each
+be bought), builds a `Plan` (pure, see campaigns/plan.py), logs it as a table, and unless ``dry_run`` applies
+it: reconfigure and adopt first (free), then buy cheapest-first at a freshly re-read price, configuring each
 number right after its purchase, then verify by reading the account again. Purchases stop early when the API
-refuses them outright (address-required country, repeated 420s; see purchasing.py). Re-running on an account
-that already matches makes read requests only.
+refuses them outright (address-required country, repeated 420s; see campaigns/purchasing.py). Re-running on an
+account that already matches makes read requests only.
 
 Crash-resume (a try stopped after a purchase but before that number was configured) has two layers:
 
@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from airflow_provider_nexmo_numbers.campaigns.plan import Plan, PlanItem, build_plan, settings_diff
+from airflow_provider_nexmo_numbers.campaigns.purchasing import buy_planned, fresh_offer
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector
 from airflow_provider_nexmo_numbers.operators.base import (
     NexmoBaseOperator,
     parse_bool,
@@ -39,9 +42,6 @@ from airflow_provider_nexmo_numbers.operators.base import (
     validation,
     validation_error,
 )
-from airflow_provider_nexmo_numbers.operators.plan import Plan, PlanItem, build_plan, settings_diff
-from airflow_provider_nexmo_numbers.operators.purchasing import buy_planned, fresh_offer
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector, field_of, is_unconfigured
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector, field_of, is_unconfigured
 
 __all__ = ["Plan", "PlanItem", "Shortfall", "build_plan", "settings_diff"]
 

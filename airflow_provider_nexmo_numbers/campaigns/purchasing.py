@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_nexmo_numbers.operators.plan import PlanItem
+from airflow_provider_nexmo_numbers.campaigns.plan import PlanItem
 
 if TYPE_CHECKING:
     from airflow_provider_nexmo_numbers.client.models import AvailableNumber
@@ -47,9 +47,9 @@ def fresh_offer(
     The search of one exact number needs its type (KPN searches landlines when none is given), so without a
     known type each type is tried in turn.
     """
-    from airflow_provider_nexmo_numbers.operators.base import validation
+    from airflow_provider_nexmo_numbers.client.validation import validate_number_type
 
-    types = [validation().validate_number_type(number_type)] if number_type else list(NUMBER_TYPES)
+    types = [validate_number_type(number_type)] if number_type else list(NUMBER_TYPES)
     for candidate_type in types:
         page = hook.search_available_numbers(
             country, type=candidate_type, pattern=msisdn, search_pattern=0, size=10
