@@ -45,7 +45,7 @@ from typing import Any
 
 from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector, field_of, is_unconfigured
 
-__all__ = ["Plan", "PlanItem", "Shortfall", "build_plan", "settings_diff"]
+__all__ = ["Plan", "PlanItem", "Shortfall", "build_plan", "offered_cost", "settings_diff"]
 
 ACTIONS = ("keep", "reconfigure", "adopt", "buy", "surplus")
 SHORTFALL_REASONS = ("pool", "max_monthly_cost", "budget")
@@ -282,11 +282,16 @@ def _item(action: str, number: Any, cost: Decimal | None, basis: str, changes: M
 
 
 def _candidate_cost(number: Any) -> Decimal | None:
-    raw = field_of(number, "cost")
-    if raw is None:
+    return offered_cost(field_of(number, "cost"))
+
+
+def offered_cost(value: Any) -> Decimal | None:
+    """An offered monthly price as a Decimal, or None when it is an API anomaly (missing, not a number,
+    negative, NaN, infinite): such an offer is never a bargain, it is never bought."""
+    if value is None or isinstance(value, bool):
         return None
     try:
-        cost = raw if isinstance(raw, Decimal) else Decimal(str(raw))
+        cost = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except ArithmeticError:
         return None
     return cost if cost.is_finite() and cost >= 0 else None

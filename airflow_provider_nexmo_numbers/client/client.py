@@ -483,7 +483,7 @@ class NexmoNumbersClient:
         *,
         done_if_owned: bool,
         purposes: tuple[str, str],
-        result: Callable[[str, str, bool], _Result],
+        result: Callable[[str, str, bool, bool], _Result],
     ) -> _Result:
         """`POST /number/{verb}` (buy or cancel), never repeated blindly.
 
@@ -508,9 +508,10 @@ class NexmoNumbersClient:
                 purpose = purposes[0] if isinstance(error, NexmoMethodFailedError) else purposes[1]
                 owned = self._ownership_after(error, msisdn, purpose)
                 if (owned is not None) == done_if_owned:
-                    return result(getattr(owned, "country", None) or country, msisdn, True)
+                    refused = isinstance(error, NexmoMethodFailedError)
+                    return result(getattr(owned, "country", None) or country, msisdn, True, refused)
                 raise  # known not done: the retry policy may repeat it safely
-            return result(country, msisdn, False)
+            return result(country, msisdn, False, False)
 
         # idempotent=True is right: attempt() resolves every ambiguous failure before it raises.
         return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
@@ -529,7 +530,9 @@ class NexmoNumbersClient:
             msisdn,
             done_if_owned=True,
             purposes=("a 420 may mean we own it already", "the purchase may have gone through"),
-            result=lambda c, m, already: BuyResult(country=c, msisdn=m, already_owned=already),
+            result=lambda c, m, already, refused: BuyResult(
+                country=c, msisdn=m, already_owned=already, refused_as_owned=refused
+            ),
         )
 
     def cancel_number(self, country: str, msisdn: str) -> CancelResult:
@@ -543,7 +546,9 @@ class NexmoNumbersClient:
             msisdn,
             done_if_owned=False,
             purposes=("a 420 may mean it is released already", "the cancellation may have gone through"),
-            result=lambda c, m, already: CancelResult(country=c, msisdn=m, already_released=already),
+            result=lambda c, m, already, _refused: CancelResult(
+                country=c, msisdn=m, already_released=already
+            ),
         )
 
     def update_number(self, country: str, msisdn: str, **changes: Any) -> OwnedNumber:

@@ -36,8 +36,14 @@ class TestBuy:
         client = make_client()
         first = client.buy_number("gb", "+" + number["msisdn"])
         second = client.buy_number("GB", number["msisdn"])
-        assert first.to_dict() == {"country": "GB", "msisdn": number["msisdn"], "already_owned": False}
+        assert first.to_dict() == {
+            "country": "GB",
+            "msisdn": number["msisdn"],
+            "already_owned": False,
+            "refused_as_owned": False,
+        }
         assert second.already_owned is True
+        assert second.refused_as_owned is True  # a 420: bought before this call, not by it
         assert sandbox.admin.stats()["purchases"] == {number["msisdn"]: 1}
         assert request_counts(sandbox, BUY) == {"200": 1, "420": 1}
 
@@ -46,6 +52,7 @@ class TestBuy:
         sandbox.admin.queue_fault("drop_after_commit", operation=BUY)
         result = client.buy_number(number["country"], number["msisdn"])
         assert result.already_owned is True  # confirmed by looking, not by a success answer
+        assert result.refused_as_owned is False  # this call's own request bought it
         stats = sandbox.admin.stats()
         assert stats["purchases"] == {number["msisdn"]: 1}
         assert request_counts(sandbox, BUY) == {"dropped": 1}  # looked, did not buy again
