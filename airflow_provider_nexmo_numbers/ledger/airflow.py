@@ -19,12 +19,19 @@ description names the conn id, the database kind, host and database name, never 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_nexmo_numbers.ledger.core import DEFAULT_PREFIX, Ledger, LedgerError
 
-__all__ = ["DEFAULT_LEDGER_CONN_ID", "LedgerConfigError", "open_ledger", "owner_of", "uses_local_executor"]
+__all__ = [
+    "DEFAULT_LEDGER_CONN_ID",
+    "LedgerConfigError",
+    "open_ledger",
+    "owner_of",
+    "read_facts",
+    "uses_local_executor",
+]
 
 DEFAULT_LEDGER_CONN_ID = "nexmo_numbers_ledger"
 LOCAL_EXECUTORS = ("LocalExecutor", "SequentialExecutor", "DebugExecutor")
@@ -120,3 +127,23 @@ def owner_of(context: Mapping[str, Any] | None, task_id: str) -> str:
     import uuid
 
     return f"adhoc/{task_id}/{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def read_facts(
+    msisdns: Iterable[str] | None = None, *, ledger_conn_id: str | None = DEFAULT_LEDGER_CONN_ID
+) -> dict[str, dict[str, Any]]:
+    """The ledger's facts per msisdn (`Ledger.facts`: bought_at, monthly_cost, initial_price, currency,
+    campaign, owner, state), for exports that join them onto inventory rows.
+
+    Read-only and never blocking: with no ledger connection and no default SQLite file yet there is nothing
+    to join, so the result is ``{}`` (no file is created). An unreachable configured ledger raises
+    `LedgerUnavailableError`, so that an export can say the ledger columns are missing instead of writing
+    empty ones silently.
+    """
+    from airflow_provider_nexmo_numbers.ledger import sqlite
+
+    conn_id = ledger_conn_id or DEFAULT_LEDGER_CONN_ID
+    if _connection(conn_id) is None and not sqlite.default_path().exists():
+        return {}
+    with open_ledger(conn_id) as ledger:
+        return ledger.facts(msisdns)
