@@ -632,9 +632,10 @@ class _LedgerView:
             return view
         # A purchase of this campaign whose try was killed between the buy and its record: the lease says
         # that try is gone, the account says whether it bought.
+        # Another owner's claim for this campaign is a dead run's (this run holds the campaign lease).
         for claim in ledger.claims(campaign=name):
-            if claim["owner"] != owner and claim["state"] == "buying":
-                if claim["msisdn"] in owned:
+            if claim["owner"] != owner:
+                if claim["state"] == "buying" and claim["msisdn"] in owned:
                     ledger.record_purchase(
                         msisdn=claim["msisdn"],
                         country=claim["country"],
