@@ -56,6 +56,7 @@ from airflow_provider_nexmo_numbers.client.validation import (
     validate_features,
     validate_index,
     validate_msisdn,
+    validate_msisdn_country,
     validate_number_type,
     validate_page_size,
     validate_pattern,
@@ -512,7 +513,7 @@ class NexmoNumbersClient:
         attempts of a write, grants included, are bounded by `max_retries + 1` too.
         """
         country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
+        msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
         path = f"/number/{verb}"
 
         def attempt() -> _Result:
@@ -574,7 +575,7 @@ class NexmoNumbersClient:
         is not what it wrote. With no changes (all None) nothing is written and the current number returned.
         """
         country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
+        msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
         wanted = validate_update_changes(changes)
         current = self.get_owned_number(msisdn)
         if current.country and current.country != country:
