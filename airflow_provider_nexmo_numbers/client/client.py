@@ -1,9 +1,10 @@
 """`NexmoNumbersClient`: the Numbers API behind the KPN API Store, usable from a plain script (no Airflow).
 
-Well-behaved on the wire: one keep-alive `requests.Session`, a (connect, read) timeout on every request,
-one OAuth2 token per lifetime per process, shared by every client with the same credentials (renewed once
-and the request replayed once on a 401), client-side rate
-limiting, and retries with backoff for what is safe to repeat. Money is never spent twice: a purchase or a
+Well-behaved on the wire: one keep-alive `requests.Session`, a hard time budget per call (`max_retry_time`
+bounds its requests, retries, waits and the reading of slow answers; see `budget`), one OAuth2 token per
+lifetime per process, shared by every client with the same credentials (renewed once and the request
+replayed once on a 401), pacing by the quota the API states (see `ratelimit`), and retries with backoff for
+what is safe to repeat. Money is never spent twice: a purchase or a
 cancellation is never repeated blindly; after an ambiguous failure (timeout, dropped connection, 5xx) the
 client first looks whether the number is owned, and only retries when the outcome is known not to have
 happened.
@@ -18,10 +19,10 @@ from typing import Any, TypeVar
 
 import requests
 from pydantic import ValidationError
-from requests.adapters import HTTPAdapter
 
 from airflow_provider_nexmo_numbers import __version__
 from airflow_provider_nexmo_numbers.client.auth import TOKEN_OPERATION, TokenSource
+from airflow_provider_nexmo_numbers.client.budget import BudgetAdapter, active_budget
 from airflow_provider_nexmo_numbers.client.errors import (
     NexmoMethodFailedError,
     NexmoNumberNotFoundError,
@@ -41,7 +42,11 @@ from airflow_provider_nexmo_numbers.client.models import (
 )
 from airflow_provider_nexmo_numbers.client.paging import iter_numbers
 from airflow_provider_nexmo_numbers.client.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
-from airflow_provider_nexmo_numbers.client.responses import quota_pause, raise_for_response, transport_error
+from airflow_provider_nexmo_numbers.client.responses import (
+    budget_exceeded,
+    raise_for_response,
+    transport_error,
+)
 from airflow_provider_nexmo_numbers.client.retry import DoNotRetry, RetryPolicy
 from airflow_provider_nexmo_numbers.client.token_registry import shared_token_slot
 from airflow_provider_nexmo_numbers.client.validation import (
@@ -51,6 +56,7 @@ from airflow_provider_nexmo_numbers.client.validation import (
     validate_features,
     validate_index,
     validate_msisdn,
+    validate_msisdn_country,
     validate_number_type,
     validate_page_size,
     validate_pattern,
@@ -140,16 +146,20 @@ def _normalise_timeout(timeout: Any) -> tuple[float, float]:
 class NexmoNumbersClient:
     """Client of the Nexmo (Vonage) Numbers API through the KPN API Store (OAuth2 client credentials).
 
-    Defaults: `timeout=(5.0, 30.0)` seconds (connect, read); `max_retries=5` retries within
-    `max_retry_time=120` seconds; `rate_limit=2.0` requests per second (0 or None disables; see
-    `ratelimit`); TLS verified. `on_token` is called with each access token this client uses, once per
-    token value (e.g. Airflow's `mask_secret`). With `share_tokens=True` (default) the token is shared
-    with every other client of this process that has the same token URL, client id and secret: a second
-    client reuses a still-valid token instead of asking for one, and one renewal (expiry, or a 401 on any
-    of them) serves all; `share_tokens=False` keeps a private token. Pass `session` to bring your own
-    `requests.Session` (it is then not closed by `close()`). `backoff_base`/`backoff_max` shape the retry
-    backoff and `retry_policy` replaces it entirely (tests inject a policy whose `sleep` does not sleep).
-    Thread-safe for concurrent calls: the token slot and rate limiter are locked; statistics are
+    Defaults: `timeout=(5.0, 30.0)` seconds (connect, read, each capped by what is left of the call's
+    budget); `max_retries=5` retries within `max_retry_time=120` seconds, a hard budget per call (slow or
+    trickling answers are cut off at it: `NexmoTimeoutError`); `rate_limit=None`: pace by the quota the
+    API states in its `quota-*` headers, shared by every process with the same client id (a number adds a
+    fixed cap in requests/second, 0 disables client-side pacing; see `ratelimit`); TLS verified.
+    `on_token` is called with each access token this client uses, once per token value (e.g. Airflow's
+    `mask_secret`). With `share_tokens=True` (default) the token is shared with every other client of this
+    process that has the same token URL, client id and secret: a second client reuses a still-valid token
+    instead of asking for one, and one renewal (expiry, or a 401 on any of them) serves all;
+    `share_tokens=False` keeps a private token. Pass `session` to bring your own `requests.Session` (it is
+    then not closed by `close()`; mount `budget.BudgetAdapter` on it for the hard cut-off at the deadline,
+    else only each request's timeouts are capped by the budget). `backoff_base`/`backoff_max` shape the
+    retry backoff and `retry_policy` replaces it entirely (tests inject a policy whose `sleep` does not
+    sleep). Thread-safe for concurrent calls: the token slot and rate limiter are locked; statistics are
     approximate.
     """
 
@@ -196,7 +206,7 @@ class NexmoNumbersClient:
             self._limiter = RateLimiter(rate_limit)
         except ValueError as exc:
             raise NexmoValidationError(
-                str(exc), field="rate_limit", rule="must be >= 0 (0 or None disables)"
+                str(exc), field="rate_limit", rule="must be >= 0 (None follows the API's quota, 0 disables)"
             ) from None
         self.verify_ssl = verify_ssl
         self._own_session = session is None
@@ -224,7 +234,8 @@ class NexmoNumbersClient:
         session = requests.Session()
         # Retries are ours (tenacity, with ownership checks); urllib3 must not repeat a purchase behind
         # our back.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=10, max_retries=0)
+        # BudgetAdapter: a slow or trickling answer is cut off at the call's deadline (see `budget`).
+        adapter = BudgetAdapter(pool_connections=4, pool_maxsize=10, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers.update(
@@ -243,6 +254,12 @@ class NexmoNumbersClient:
         """Requests sent to the API (token grants excluded), token grants this client requested (a token
         reused from another client of the process is not one), and retries made."""
         return {"requests": self._requests, "token_fetches": self._tokens.fetches, "retries": self._retries}
+
+    @property
+    def request_rate(self) -> float | None:
+        """Requests per second this client currently expects to get (its share of the quota the API
+        states, or its `rate_limit`), None while unknown or with pacing disabled: for estimates (ETA)."""
+        return self._limiter.pace
 
     def _count_retry(self, error: BaseException, wait: float) -> None:
         with self._stats_lock:
@@ -269,9 +286,10 @@ class NexmoNumbersClient:
         included (the token source never retries by itself).
         """
         url = self.base_url + path
+        budget = active_budget()
         for replay in (False, True):
             token = self._tokens.get_token()
-            self._limiter.acquire()
+            self._limiter.acquire(budget.remaining() if budget else None, operation=operation)
             with self._stats_lock:
                 self._requests += 1
             try:
@@ -281,15 +299,16 @@ class NexmoNumbersClient:
                     params=params,
                     data=data,
                     headers={"Authorization": f"Bearer {token}"},
-                    timeout=self.timeout,
+                    timeout=budget.timeout(self.timeout) if budget else self.timeout,
                     verify=self.verify_ssl,
                 )
             except requests.RequestException as exc:
                 raise transport_error(exc, operation=operation, msisdn=msisdn, timeout=self.timeout) from exc
-            if self._limiter.enabled and "quota-used" in response.headers:
-                pause = quota_pause(response.headers)
-                if pause:  # this window's quota is used up: the next request waits for its reset
-                    self._limiter.pause(pause)
+            cut_off = budget_exceeded(operation=operation, msisdn=msisdn, timeout=self.timeout)
+            if cut_off is not None:
+                response.close()
+                raise cut_off
+            self._limiter.observe(response.headers, response.status_code)
             if response.status_code == 401 and not replay:
                 log.info("%s: access token refused (401); fetching a new token and replaying once", operation)
                 response.close()
@@ -494,7 +513,7 @@ class NexmoNumbersClient:
         attempts of a write, grants included, are bounded by `max_retries + 1` too.
         """
         country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
+        msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
         path = f"/number/{verb}"
 
         def attempt() -> _Result:
@@ -561,7 +580,7 @@ class NexmoNumbersClient:
         is not what it wrote. With no changes (all None) nothing is written and the current number returned.
         """
         country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
+        msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
         wanted = validate_update_changes(changes)
         current = self.get_owned_number(msisdn)
         if current.country and current.country != country:

@@ -185,7 +185,7 @@ class TestUpdate:
     def test_wrong_country(self, sandbox, make_client, owned):
         with pytest.raises(NexmoValidationError) as info:
             make_client().update_number("NL", owned, voice_status_callback="https://e.com/s")
-        assert info.value.field == "country"
+        assert info.value.field == "msisdn"  # a GB number: refused by its calling code, before any read
         assert request_counts(sandbox, UPDATE) == {}
 
     def test_silently_ignored_field_is_detected_by_reading_back(self, sandbox, make_client, owned):
@@ -208,3 +208,16 @@ def test_update_without_changes_writes_nothing(sandbox, make_client, owned):
     number = make_client().update_number("GB", owned, mo_http_url=None, app_id=None)
     assert number.msisdn == owned
     assert request_counts(sandbox, UPDATE) == {}
+
+
+@pytest.mark.parametrize("verb", ["buy_number", "cancel_number", "update_number"])
+def test_a_number_of_another_country_is_refused_before_the_wire(sandbox, make_client, number, verb):
+    """Before: 447700900000 with NL went to the wire and came back as a bare 420."""
+    client = make_client()
+    with pytest.raises(NexmoValidationError) as info:
+        getattr(client, verb)("NL", number["msisdn"])
+    assert info.value.field == "msisdn"
+    assert info.value.rule == "must start with the country calling code of NL (+31)"
+    assert client.stats["requests"] == 0
+    assert client.stats["token_fetches"] == 0
+    assert sandbox.admin.stats()["requests"] == {}
