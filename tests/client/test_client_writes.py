@@ -8,7 +8,6 @@ from airflow_provider_nexmo_numbers.client import (
     NexmoMethodFailedError,
     NexmoNumberNotFoundError,
     NexmoServerError,
-    NexmoUpdateNotAppliedError,
     NexmoValidationError,
 )
 from tests.client.conftest import pick_available, request_counts, wait_for_answers

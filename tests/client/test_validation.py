@@ -220,7 +220,8 @@ class TestVoiceAndUpdates:
         with pytest.raises(NexmoValidationError) as info:
             v.validate_voice_callback("app", "aaaa-bbbb")
         assert info.value.field == "voice_callback_type"
-        assert "app_id" in info.value.rule and "500" in info.value.rule
+        assert "app_id" in info.value.rule
+        assert "500" in info.value.rule
 
     def test_value_without_type(self):
         error = _error(v.validate_update_changes, {"voice_callback_value": "sip:a@b.c"})

@@ -1,5 +1,5 @@
-"""The Vonage-direct flavour (api key/secret as Basic auth) and what only it reaches: applications, owned-number
-filters, subaccounts, the balance; and updates that never lose what the user did not ask to change."""
+"""The Vonage-direct flavour (api key/secret as Basic auth) and what only it reaches: applications,
+owned-number filters, subaccounts, the balance; and updates that never lose what was not asked to change."""
 
 from __future__ import annotations
 
@@ -150,7 +150,8 @@ def test_kpn_update_of_a_linked_number_is_refused_before_the_write(sandbox, make
     cleared = client.update_number(
         "GB", linked, allow_clearing=True, voice_callback_type="sip", voice_callback_value="sip:a@b.example"
     )
-    assert cleared.app_id is None and cleared.messages_callback_value is None
+    assert cleared.app_id is None
+    assert cleared.messages_callback_value is None
     assert cleared.voice_callback_value == "sip:a@b.example"
 
 
@@ -229,7 +230,7 @@ def test_a_number_with_the_deprecated_voice_type_app_is_not_written_back(sandbox
     assert request_counts(sandbox, UPDATE) == {"200": 1, "500": 1}  # the fixture's write and the raw one
 
 
-# -- subaccounts ------------------------------------------------------------------------------------------------
+# -- subaccounts ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")

@@ -202,9 +202,10 @@ def test_sdk_values_outside_vonages_definition_are_accepted_unless_strict(tls_sa
     found, _, _ = sdk.search_available_numbers(
         vn.SearchAvailableNumbersFilter(country="US", features=vn.NumberFeatures.SMS_VOICE_MMS)
     )
-    assert found and all({"SMS", "VOICE", "MMS"} <= set(n.features) for n in found)
+    assert found
+    assert all({"SMS", "VOICE", "MMS"} <= set(n.features) for n in found)
     tls_sandbox.admin.seed_owned(2, configured=False)
-    numbers, count, _ = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(has_application=False))
+    _numbers, count, _ = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(has_application=False))
     assert count == 2
 
     tls_sandbox.admin.configure(strict=True)
