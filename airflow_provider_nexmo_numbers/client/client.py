@@ -409,10 +409,16 @@ class NexmoNumbersClient:
                 model.model_validate(item) for item in body.get("numbers") or [] if isinstance(item, dict)
             ]
         try:
-            count = int(count) if count is not None else 0
+            count = int(count) if count is not None else None
         except (TypeError, ValueError):
-            count = 0
-        return NumberPage[model](count=max(count, len(items)), numbers=items, index=index, size=size)
+            count = None
+        return NumberPage[model](
+            count=max(count or 0, len(items)),
+            numbers=items,
+            index=index,
+            size=size,
+            count_given=count is not None,
+        )
 
     def _get_page(self, listing: _Listing, params: dict[str, Any]) -> NumberPage:
         operation, path, model, envelope = listing
