@@ -101,6 +101,9 @@ class NumberPage(BaseModel, Generic[T]):
     numbers: list[T]
     index: int
     size: int
+    #: False when the response carried no usable `count` (then `count` is only what this page holds, and
+    #: paging must not take it for the total).
+    count_given: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
