@@ -554,8 +554,10 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
     def _check_balance(self, hook: NexmoNumbersHook, plan: Plan) -> None:
         """Vonage flavour: refuse, before buying, a plan whose first month (monthly cost plus initial prices
         of the new numbers) exceeds the account balance. Flavours without a balance (KPN) return None."""
-        get_balance = getattr(hook, "get_balance", None)
-        if not plan.buy or get_balance is None:
+        if not plan.buy:
+            return
+        get_balance = getattr(hook, "get_balance", None) or getattr(hook.get_conn(), "get_balance", None)
+        if get_balance is None:
             return
         balance = get_balance()
         if balance is not None and plan.first_month_cost > Decimal(str(balance)):
