@@ -100,6 +100,8 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
     :param allow_unconfigured: allow a selector whose marker is empty or whitespace, i.e. "numbers without
         this setting", which matches every unconfigured number of every campaign (templated).
     :param ledger_conn_id: the ledger's Airflow connection (templated); see docs/ledger.md.
+    :param saved_plan: a dry run's XCom (e.g. approved by a person): release exactly its ``would_release``,
+        or refuse before cancelling anything if the targets of now differ (templated).
     :param allow_all: allow an empty selector without ``msisdns``, i.e. releasing every owned number
         (templated).
     :param dry_run: report what would be released, cancel nothing (templated).
@@ -120,8 +122,9 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
         "allow_unconfigured",
         "dry_run",
         "ledger_conn_id",
+        "saved_plan",
     )
-    template_fields_renderers = {"selector": "json", "msisdns": "json", "keep": "json"}
+    template_fields_renderers = {"selector": "json", "msisdns": "json", "keep": "json", "saved_plan": "json"}
 
     def __init__(
         self,
@@ -134,9 +137,11 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
         allow_unconfigured: bool | str = False,
         dry_run: bool | str = False,
         ledger_conn_id: str | None = None,
+        saved_plan: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.saved_plan = saved_plan
         self.allow_unconfigured = allow_unconfigured
         self.ledger_conn_id = ledger_conn_id
         self.selector = selector.to_dict() if isinstance(selector, NumberSelector) else selector
@@ -159,6 +164,7 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
             "allow_unconfigured", lambda v: parse_bool("allow_unconfigured", v), optional=False
         )
         self.check_input("dry_run", lambda v: parse_bool("dry_run", v), optional=False)
+        self.check_input("saved_plan", _saved_targets)
         if self.any_late("selector", "msisdns", "allow_all", "allow_unconfigured"):
             return
         blank = sorted(
@@ -243,6 +249,15 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
                 + (" ..." if len(targets) > 20 else "")
             )
 
+        if self.saved_plan is not None:
+            saved = _saved_targets(self.saved_plan)
+            now = {n.msisdn for n in targets}
+            if saved != now:
+                raise AirflowFailException(
+                    f"{type(self).__name__} {self.task_id}: the saved release plan no longer holds, nothing "
+                    f"was cancelled: planned but not targets now {sorted(saved - now)}, targets now but not "
+                    f"planned {sorted(now - saved)}"
+                )
         result: dict[str, Any] = {
             "dry_run": dry_run,
             "released": [],
@@ -285,3 +300,10 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
             return {m: n for m, n in found.items() if n is not None}
         wanted = set(msisdns)
         return {n.msisdn: n for n in hook.iter_owned_numbers(page_size=100) if n.msisdn in wanted}
+
+
+def _saved_targets(value: Any) -> set[str]:
+    """The msisdns a saved release plan (a dry run's XCom) would release."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("would_release"), list):
+        raise validation_error("saved_plan", "must be a release dry run's XCom (with 'would_release')")
+    return set(parse_msisdns(value["would_release"], "saved_plan.would_release"))
