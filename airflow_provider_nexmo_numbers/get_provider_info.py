@@ -44,6 +44,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PACKAGE}.operators.ensure",
                     f"{_PACKAGE}.operators.release",
                     f"{_PACKAGE}.operators.drift",
+                    f"{_PACKAGE}.operators.ledger_report",
                 ],
             }
         ],
