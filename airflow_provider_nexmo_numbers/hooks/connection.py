@@ -106,7 +106,11 @@ class ConnectionSettings(BaseModel):
     (the hook warns about them).
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False, populate_by_name=True)
+    # defer_build: the validator is built on the first parse (in a task), not when Airflow reads the
+    # provider info at start-up of every component (only the fields are needed there).
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", allow_inf_nan=False, populate_by_name=True, defer_build=True
+    )
 
     api: Literal["kpn", "vonage"] = Field(
         DEFAULT_API,
