@@ -72,13 +72,12 @@ class Step:
 
 def run_dags(plan_file: Path, progress: Path) -> int:
     """Run the planned DAGs in order with dag.test(); stop at the first that does not succeed."""
-    from airflow.dag_processing.dagbag import DagBag
-
     from airflow_provider_nexmo_numbers.sandbox import SandboxAdmin
+    from tests.fixtures.airflow_compat import parse_dag_folder
 
     plan = json.loads(plan_file.read_text())
     admin = SandboxAdmin(plan["sandbox_url"])
-    bag = DagBag(dag_folder=str(DAGS_DIR))
+    bag = parse_dag_folder(DAGS_DIR)
     if bag.import_errors:
         _report(progress, {"event": "import_errors", "errors": bag.import_errors})
         return 2

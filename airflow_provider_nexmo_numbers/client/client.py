@@ -1,9 +1,10 @@
 """`NexmoNumbersClient`: the Numbers API behind the KPN API Store, usable from a plain script (no Airflow).
 
-Well-behaved on the wire: one keep-alive `requests.Session`, a (connect, read) timeout on every request,
-one OAuth2 token per lifetime per process, shared by every client with the same credentials (renewed once
-and the request replayed once on a 401), client-side rate
-limiting, and retries with backoff for what is safe to repeat. Money is never spent twice: a purchase or a
+Well-behaved on the wire: one keep-alive `requests.Session`, a hard time budget per call (`max_retry_time`
+bounds its requests, retries, waits and the reading of slow answers; see `budget`), one OAuth2 token per
+lifetime per process, shared by every client with the same credentials (renewed once and the request
+replayed once on a 401), pacing by the quota the API states (see `ratelimit`), and retries with backoff for
+what is safe to repeat. Money is never spent twice: a purchase or a
 cancellation is never repeated blindly; after an ambiguous failure (timeout, dropped connection, 5xx) the
 client first looks whether the number is owned, and only retries when the outcome is known not to have
 happened.
@@ -19,10 +20,10 @@ from typing import Any, TypeVar
 
 import requests
 from pydantic import ValidationError
-from requests.adapters import HTTPAdapter
 
 from airflow_provider_nexmo_numbers import __version__
 from airflow_provider_nexmo_numbers.client.auth import TOKEN_OPERATION, ApiKeyAuth, TokenSource
+from airflow_provider_nexmo_numbers.client.budget import BudgetAdapter, active_budget
 from airflow_provider_nexmo_numbers.client.defaults import (
     API_FLAVOURS,
     DEFAULT_BACKOFF_BASE,
@@ -55,7 +56,11 @@ from airflow_provider_nexmo_numbers.client.models import (
 )
 from airflow_provider_nexmo_numbers.client.paging import iter_numbers
 from airflow_provider_nexmo_numbers.client.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
-from airflow_provider_nexmo_numbers.client.responses import quota_pause, raise_for_response, transport_error
+from airflow_provider_nexmo_numbers.client.responses import (
+    budget_exceeded,
+    raise_for_response,
+    transport_error,
+)
 from airflow_provider_nexmo_numbers.client.retry import DoNotRetry, RetryPolicy
 from airflow_provider_nexmo_numbers.client.token_registry import shared_token_slot
 from airflow_provider_nexmo_numbers.client.validation import (
@@ -68,6 +73,7 @@ from airflow_provider_nexmo_numbers.client.validation import (
     validate_features,
     validate_index,
     validate_msisdn,
+    validate_msisdn_country,
     validate_number_type,
     validate_page_size,
     validate_pattern,
@@ -193,16 +199,20 @@ class NexmoNumbersClient:
       (subaccounts) and the account balance.
 
     Both share the retries, the money safety of buy and cancel, pacing and masking.
-    Defaults: `timeout=(5.0, 30.0)` seconds (connect, read); `max_retries=5` retries within
-    `max_retry_time=120` seconds; `rate_limit=2.0` requests per second (0 or None disables; see
-    `ratelimit`); TLS verified. `on_token` is called with each access token this client uses, once per
-    token value (e.g. Airflow's `mask_secret`). With `share_tokens=True` (default) the token is shared
-    with every other client of this process that has the same token URL, client id and secret: a second
-    client reuses a still-valid token instead of asking for one, and one renewal (expiry, or a 401 on any
-    of them) serves all; `share_tokens=False` keeps a private token. Pass `session` to bring your own
-    `requests.Session` (it is then not closed by `close()`). `backoff_base`/`backoff_max` shape the retry
-    backoff and `retry_policy` replaces it entirely (tests inject a policy whose `sleep` does not sleep).
-    Thread-safe for concurrent calls: the token slot and rate limiter are locked; statistics are
+    Defaults: `timeout=(5.0, 30.0)` seconds (connect, read, each capped by what is left of the call's
+    budget); `max_retries=5` retries within `max_retry_time=120` seconds, a hard budget per call (slow or
+    trickling answers are cut off at it: `NexmoTimeoutError`); `rate_limit=None`: pace by the quota the
+    API states in its `quota-*` headers, shared by every process with the same client id (a number adds a
+    fixed cap in requests/second, 0 disables client-side pacing; see `ratelimit`); TLS verified.
+    `on_token` is called with each access token this client uses, once per token value (e.g. Airflow's
+    `mask_secret`). With `share_tokens=True` (default) the token is shared with every other client of this
+    process that has the same token URL, client id and secret: a second client reuses a still-valid token
+    instead of asking for one, and one renewal (expiry, or a 401 on any of them) serves all;
+    `share_tokens=False` keeps a private token. Pass `session` to bring your own `requests.Session` (it is
+    then not closed by `close()`; mount `budget.BudgetAdapter` on it for the hard cut-off at the deadline,
+    else only each request's timeouts are capped by the budget). `backoff_base`/`backoff_max` shape the
+    retry backoff and `retry_policy` replaces it entirely (tests inject a policy whose `sleep` does not
+    sleep). Thread-safe for concurrent calls: the token slot and rate limiter are locked; statistics are
     approximate.
     """
 
@@ -260,7 +270,7 @@ class NexmoNumbersClient:
             self._limiter = RateLimiter(rate_limit)
         except ValueError as exc:
             raise NexmoValidationError(
-                str(exc), field="rate_limit", rule="must be >= 0 (0 or None disables)"
+                str(exc), field="rate_limit", rule="must be >= 0 (None follows the API's quota, 0 disables)"
             ) from None
         self.verify_ssl = verify_ssl
         self._own_session = session is None
@@ -290,7 +300,8 @@ class NexmoNumbersClient:
         session = requests.Session()
         # Retries are ours (tenacity, with ownership checks); urllib3 must not repeat a purchase behind
         # our back.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=10, max_retries=0)
+        # BudgetAdapter: a slow or trickling answer is cut off at the call's deadline (see `budget`).
+        adapter = BudgetAdapter(pool_connections=4, pool_maxsize=10, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers.update(
@@ -309,6 +320,12 @@ class NexmoNumbersClient:
         """Requests sent to the API (token grants excluded), token grants this client requested (a token
         reused from another client of the process is not one), and retries made."""
         return {"requests": self._requests, "token_fetches": self._tokens.fetches, "retries": self._retries}
+
+    @property
+    def request_rate(self) -> float | None:
+        """Requests per second this client currently expects to get (its share of the quota the API
+        states, or its `rate_limit`), None while unknown or with pacing disabled: for estimates (ETA)."""
+        return self._limiter.pace
 
     def _count_retry(self, error: BaseException, wait: float) -> None:
         with self._stats_lock:
@@ -335,9 +352,10 @@ class NexmoNumbersClient:
         included (the token source never retries by itself).
         """
         url = self.base_url + path
+        budget = active_budget()
         for replay in (False, True):
             token = self._tokens.get_token()
-            self._limiter.acquire()
+            self._limiter.acquire(budget.remaining() if budget else None, operation=operation)
             with self._stats_lock:
                 self._requests += 1
             try:
@@ -347,15 +365,16 @@ class NexmoNumbersClient:
                     params=params,
                     data=data,
                     headers={"Authorization": self._tokens.authorization(token)},
-                    timeout=self.timeout,
+                    timeout=budget.timeout(self.timeout) if budget else self.timeout,
                     verify=self.verify_ssl,
                 )
             except requests.RequestException as exc:
                 raise transport_error(exc, operation=operation, msisdn=msisdn, timeout=self.timeout) from exc
-            if self._limiter.enabled and "quota-used" in response.headers:
-                pause = quota_pause(response.headers)
-                if pause:  # this window's quota is used up: the next request waits for its reset
-                    self._limiter.pause(pause)
+            cut_off = budget_exceeded(operation=operation, msisdn=msisdn, timeout=self.timeout)
+            if cut_off is not None:
+                response.close()
+                raise cut_off
+            self._limiter.observe(response.headers, response.status_code)
             if response.status_code == 401 and not replay and self._tokens.renewable:
                 log.info("%s: access token refused (401); fetching a new token and replaying once", operation)
                 response.close()
@@ -390,10 +409,16 @@ class NexmoNumbersClient:
                 model.model_validate(item) for item in body.get("numbers") or [] if isinstance(item, dict)
             ]
         try:
-            count = int(count) if count is not None else 0
+            count = int(count) if count is not None else None
         except (TypeError, ValueError):
-            count = 0
-        return NumberPage[model](count=max(count, len(items)), numbers=items, index=index, size=size)
+            count = None
+        return NumberPage[model](
+            count=max(count or 0, len(items)),
+            numbers=items,
+            index=index,
+            size=size,
+            count_given=count is not None,
+        )
 
     def _get_page(self, listing: _Listing, params: dict[str, Any]) -> NumberPage:
         operation, path, model, envelope = listing
@@ -581,7 +606,7 @@ class NexmoNumbersClient:
         *,
         done_if_owned: bool,
         purposes: tuple[str, str],
-        result: Callable[[str, str, bool], _Result],
+        result: Callable[[str, str, bool, bool], _Result],
         target_api_key: str | None = None,
     ) -> _Result:
         """`POST /number/{verb}` (buy or cancel), never repeated blindly.
@@ -593,7 +618,7 @@ class NexmoNumbersClient:
         attempts of a write, grants included, are bounded by `max_retries + 1` too.
         """
         country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
+        msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
         target = self._target_api_key(target_api_key)
         path = f"/number/{verb}"
         form = {"country": country, "msisdn": msisdn, **({"target_api_key": target} if target else {})}
@@ -621,9 +646,10 @@ class NexmoNumbersClient:
                 purpose = purposes[0] if isinstance(error, NexmoMethodFailedError) else purposes[1]
                 owned = self._ownership_after(error, msisdn, purpose)
                 if (owned is not None) == done_if_owned:
-                    return result(getattr(owned, "country", None) or country, msisdn, True)
+                    refused = isinstance(error, NexmoMethodFailedError)
+                    return result(getattr(owned, "country", None) or country, msisdn, True, refused)
                 raise  # known not done: the retry policy may repeat it safely
-            return result(country, msisdn, False)
+            return result(country, msisdn, False, False)
 
         # idempotent=True is right: attempt() resolves every ambiguous failure before it raises.
         return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
@@ -662,7 +688,9 @@ class NexmoNumbersClient:
             msisdn,
             done_if_owned=True,
             purposes=("a 420 may mean we own it already", "the purchase may have gone through"),
-            result=lambda c, m, already: BuyResult(country=c, msisdn=m, already_owned=already),
+            result=lambda c, m, already, refused: BuyResult(
+                country=c, msisdn=m, already_owned=already, refused_as_owned=refused
+            ),
             target_api_key=target_api_key,
         )
 
@@ -677,7 +705,9 @@ class NexmoNumbersClient:
             msisdn,
             done_if_owned=False,
             purposes=("a 420 may mean it is released already", "the cancellation may have gone through"),
-            result=lambda c, m, already: CancelResult(country=c, msisdn=m, already_released=already),
+            result=lambda c, m, already, _refused: CancelResult(
+                country=c, msisdn=m, already_released=already
+            ),
             target_api_key=target_api_key,
         )
 
@@ -721,7 +751,7 @@ class NexmoNumbersClient:
         deprecated `app`, which the API refuses to have written back.
         """
         country = validate_country(country)
-        msisdn = validate_msisdn(msisdn)
+        msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
         wanted = validate_update_changes(changes)
         if self.api == KPN and "app_id" in wanted:
             raise NexmoValidationError(

@@ -47,7 +47,6 @@ __all__ = [
 
 _TRUE = {"true", "1", "yes", "on", "y", "t"}
 _FALSE = {"false", "0", "no", "off", "n", "f"}
-_DEFAULT_RATE_LIMIT = 2.0  # client.ratelimit.DEFAULT_RATE_LIMIT (a test keeps them equal)
 
 
 def _number(value: Any) -> Any:
@@ -199,15 +198,19 @@ class ConnectionSettings(BaseModel):
             f"{DEFAULT_BACKOFF_MAX:g}",
         ),
     )
-    rate_limit: _Number = Field(
-        _DEFAULT_RATE_LIMIT,
+    rate_limit: _Number | None = Field(
+        None,  # client.ratelimit.DEFAULT_RATE_LIMIT (a test keeps them equal)
         ge=0,
-        description="Client-side limit per worker process, in requests per second (0 disables).",
+        description=(
+            "Empty (default): pace by the quota the API states in its quota-* headers, shared by every "
+            "worker with the same client id, never a 429. A number caps each worker process at that many "
+            "requests/second on top; 0 disables client-side pacing."
+        ),
         json_schema_extra=_form(
             "Rate limit (requests/second)",
             "must be a number of requests per second >= 0 (0 disables the client-side limit)",
             "number",
-            f"{_DEFAULT_RATE_LIMIT:g}",
+            "",
         ),
     )
     verify_ssl: Annotated[bool | str, BeforeValidator(_verify)] = Field(
@@ -310,7 +313,8 @@ def provider_info_connection_form() -> dict[str, Any]:
     fields = {}
     for name, info in _FIELDS.items():
         meta = _meta(name)
-        default = f" Default: {meta['placeholder']}." if name not in ("api", "oauth_url") else ""
+        shown = meta["placeholder"] and name not in ("api", "oauth_url")
+        default = f" Default: {meta['placeholder']}." if shown else ""
         fields[name] = {
             "label": meta["label"],
             "description": f"{info.description}{default}",
