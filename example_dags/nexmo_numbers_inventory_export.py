@@ -97,7 +97,8 @@ with DAG(
 
         # The snapshot id defaults to the exporting run's id: use the run that triggered this one if known,
         # else the newest snapshot in the table (a manual run, or dag.test()).
-        events = (triggering_asset_events or {}).get(INVENTORY_TABLE) or []
+        # Not `(events or {}).get(asset)`: Airflow 3.1 cannot hash an Asset; its accessor looks up by key.
+        events = triggering_asset_events.get(INVENTORY_TABLE, []) if triggering_asset_events else []
         snapshot = events[-1].source_run_id if events else None
         db = BaseHook.get_connection(WAREHOUSE_CONN_ID).get_hook()
         if snapshot is None:

@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from tests.example_dags.conftest import EXAMPLE_DAGS, EXPECTED_DAG_IDS, REPO
+from tests.fixtures.airflow_compat import parse_dag_folder
 
 DEFAULT_CONN_ID = "nexmo_numbers_default"
 
@@ -49,9 +50,7 @@ def forbidden(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def bag(forbidden):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(EXAMPLE_DAGS))
+    return parse_dag_folder(EXAMPLE_DAGS)
 
 
 def test_every_example_dag_parses_without_lookups_or_network(bag, forbidden):
@@ -239,8 +238,8 @@ def test_parsing_imports_nothing_heavy():
     """In a fresh interpreter: parsing the folder loads no hook, sandbox, pyarrow or web server."""
     code = f"""
 import json, sys
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder={str(EXAMPLE_DAGS)!r})
+from tests.fixtures.airflow_compat import parse_dag_folder
+bag = parse_dag_folder({str(EXAMPLE_DAGS)!r})
 heavy = ["pyarrow", "fastapi", "uvicorn", "airflow_provider_nexmo_numbers.hooks.nexmo_numbers",
          "airflow_provider_nexmo_numbers.sandbox"]
 print(json.dumps({{"errors": list(bag.import_errors), "dags": len(bag.dag_ids),
