@@ -5,9 +5,12 @@ which is atomic on POSIX and Windows. The writer holds an exclusive `flock` on i
 as it writes; a process killed with SIGKILL cannot remove its file, but the kernel drops its lock. So every
 local export first removes the temporary files of the same target that nobody holds a lock on (and that
 are more than `STALE_AFTER` seconds old, which covers the instant between creating a file and locking it):
-a killed run's inventory data does not linger, and a concurrent export's file is never touched. Object storage (s3://, gs://): a temporary object next to the target,
-then a move; object stores publish a key atomically, so the target key only ever holds a whole export. On any
-error the temporary file or object is removed and the target is left untouched.
+a killed run's inventory data does not linger, and a concurrent export's file is never touched.
+
+Object storage (s3://, gs://): a temporary object next to the target, then a move; object stores publish a
+key atomically, so the target key only ever holds a whole export. On any error the temporary file or
+object is removed and the target is left untouched. (Objects cannot be locked: a temporary object of a
+killed worker stays; an expiry rule on `.*.tmp` keys cleans those.)
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def test_a_rendered_path_with_parent_segments_fails_before_any_request(sandbox, 
 
     op = file_op(path=str(tmp_path / "{{ params.team }}" / "numbers.csv"))
     op.path = str(tmp_path / "exports" / ".." / ".." / "numbers.csv")  # what rendering gave
-    with pytest.raises(AirflowFailException, match="'..' segments"):
+    with pytest.raises(AirflowFailException, match=r"'\.\.' segments"):
         op.execute(run_context())
     assert sandbox.admin.stats()["requests"] == {}
     assert list(tmp_path.iterdir()) == []
