@@ -108,3 +108,12 @@ def test_awkward_values_survive_copy(driver, postgres_warehouse):
         assert back[str(n)]["mo_http_url"] == text
         assert back[str(n)]["features"] == text
         assert back[str(n)]["has_sms"] is (n % 2 == 0)
+
+
+def test_text_format_escapes_only_what_needs_it():
+    import datetime as dt
+
+    from airflow_provider_nexmo_numbers.transfers._pg_copy import text_lines
+
+    rows = [("a", None, True), ("t\tab", "b\\s", False), (7, dt.date(2024, 5, 1), None), ("\\N",), ("",)]
+    assert text_lines(rows) == "a\t\\N\tt\nt\\tab\tb\\\\s\tf\n7\t2024-05-01\t\\N\n\\\\N\n\n"
