@@ -59,7 +59,8 @@ def test_placeholders_show_the_clients_defaults(info):
     assert placeholders["token_url"] == client_package.DEFAULT_TOKEN_URL
     assert placeholders["timeout"] == ",".join(f"{t:g}" for t in client_package.DEFAULT_TIMEOUT)
     assert placeholders["max_retries"] == str(client_package.DEFAULT_MAX_RETRIES)
-    assert placeholders["rate_limit"] == str(client_package.DEFAULT_RATE_LIMIT)
+    assert client_package.DEFAULT_RATE_LIMIT is None  # no fixed cap: pace by the API's quota
+    assert placeholders["rate_limit"] == ""
     assert placeholders["max_retry_time"] == str(client_package.DEFAULT_MAX_RETRY_TIME)
     assert placeholders["backoff_base"] == str(client_package.DEFAULT_BACKOFF_BASE)
     assert placeholders["backoff_max"] == str(client_package.DEFAULT_BACKOFF_MAX)
@@ -92,6 +93,9 @@ def test_listed_modules_exist_or_are_being_built(info):
 _DISCOVERY_SCRIPT = """
 import contextlib, io, json, logging, warnings
 warnings.simplefilter("error")
+# Airflow's own modules warning about each other (Airflow 3.1's standard provider imports a deprecated path
+# through common.compat) are not this provider's; a warning attributed to this provider's code still fails.
+warnings.filterwarnings("ignore", module=r"airflow\\.")
 records = []
 class Keep(logging.Handler):
     def emit(self, record):

@@ -146,6 +146,9 @@ class BuyResult(_WriteResult):
     resolved by finding the number owned); no money was spent twice either way."""
 
     already_owned: bool = False
+    #: True when the API refused this call with 420 and the account owned the number: it was bought before
+    #: this call (by an earlier try, or by someone else), never by this request. A ledger decides whose.
+    refused_as_owned: bool = False
 
 
 class CancelResult(_WriteResult):
