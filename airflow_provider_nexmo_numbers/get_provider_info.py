@@ -82,7 +82,7 @@ def get_provider_info() -> dict[str, Any]:
                         "max_retry_time": "120.0",
                         "backoff_base": "0.5",
                         "backoff_max": "30.0",
-                        "rate_limit": "2.0",
+                        "rate_limit": "",
                     },
                 },
                 "conn-fields": {
@@ -135,8 +135,13 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "rate_limit": {
                         "label": "Rate limit (requests/second)",
-                        "description": "Client-side limit per worker process (default 2.0; 0 disables).",
-                        "schema": {"type": ["number", "null"], "minimum": 0, "default": 2.0},
+                        "description": (
+                            "Empty (default): pace by the quota the API states in its quota-* headers, "
+                            "shared by every worker with the same client id, never a 429. A number caps each "
+                            "worker process at that many requests/second on top; 0 disables client-side "
+                            "pacing."
+                        ),
+                        "schema": {"type": ["number", "null"], "minimum": 0, "default": None},
                     },
                     "verify_ssl": {
                         "label": "Verify SSL",

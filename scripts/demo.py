@@ -246,7 +246,11 @@ def demo(workdir: Path, clean: bool = False) -> int:
         path.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
 
-    cfg = SandboxConfig(seed=7, owned_numbers=PRE_OWNED["GB"], owned_country="GB")
+    # The demo's webhooks are served by the sandbox itself on 127.0.0.1, which the real API's webhook check
+    # cannot reach: allow loopback explicitly.
+    cfg = SandboxConfig(
+        seed=7, owned_numbers=PRE_OWNED["GB"], owned_country="GB", webhook_allow_loopback=True
+    )
     with run_sandbox_subprocess(cfg) as sb:
         for country, n in PRE_OWNED.items():
             if country != "GB":

@@ -59,7 +59,8 @@ def test_placeholders_show_the_clients_defaults(info):
     assert placeholders["token_url"] == client_package.DEFAULT_TOKEN_URL
     assert placeholders["timeout"] == ",".join(f"{t:g}" for t in client_package.DEFAULT_TIMEOUT)
     assert placeholders["max_retries"] == str(client_package.DEFAULT_MAX_RETRIES)
-    assert placeholders["rate_limit"] == str(client_package.DEFAULT_RATE_LIMIT)
+    assert client_package.DEFAULT_RATE_LIMIT is None  # no fixed cap: pace by the API's quota
+    assert placeholders["rate_limit"] == ""
     assert placeholders["max_retry_time"] == str(client_package.DEFAULT_MAX_RETRY_TIME)
     assert placeholders["backoff_base"] == str(client_package.DEFAULT_BACKOFF_BASE)
     assert placeholders["backoff_max"] == str(client_package.DEFAULT_BACKOFF_MAX)

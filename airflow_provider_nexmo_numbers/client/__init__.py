@@ -31,6 +31,7 @@ _EXPORTS = {
     "NexmoNumbersError": "errors",
     "NexmoServerError": "errors",
     "NexmoThrottledError": "errors",
+    "NexmoTimeoutError": "errors",
     "NexmoTransportError": "errors",
     "NexmoUpdateNotAppliedError": "errors",
     "NexmoValidationError": "errors",

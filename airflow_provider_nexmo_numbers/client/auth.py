@@ -19,22 +19,42 @@ loops: `(max_retries + 1) ** 2` timeouts, with a second, independent time budget
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from airflow_provider_nexmo_numbers.client.budget import active_budget
 from airflow_provider_nexmo_numbers.client.errors import NexmoAuthError
-from airflow_provider_nexmo_numbers.client.responses import raise_for_response, transport_error
+from airflow_provider_nexmo_numbers.client.responses import (
+    budget_exceeded,
+    raise_for_response,
+    transport_error,
+)
 from airflow_provider_nexmo_numbers.client.token_registry import TokenSlot
 
-__all__ = ["DEFAULT_TOKEN_LIFETIME", "TOKEN_OPERATION", "TokenSource"]
+__all__ = [
+    "DEFAULT_TOKEN_LIFETIME",
+    "MAX_TOKEN_LIFETIME",
+    "MIN_TOKEN_LIFETIME",
+    "TOKEN_OPERATION",
+    "ApiKeyAuth",
+    "TokenSource",
+]
 log = logging.getLogger(__name__)
 
 # Used when a token response carries no usable `expires_in`: short, so a wrong guess costs one extra
 # grant.
 DEFAULT_TOKEN_LIFETIME = 300.0
+# A stated lifetime is trusted within these bounds. Below the minimum ("0", "1e-9", negative) a token would
+# be granted for every call; a token that really dies sooner costs one 401 and one replay, not a grant per
+# request. Above the maximum ("inf", "1e300") a token would never be renewed.
+MIN_TOKEN_LIFETIME = 10.0
+MAX_TOKEN_LIFETIME = 86400.0
+# Token URLs whose nonsense lifetimes were already logged at WARNING (once per process, not per grant).
+_warned_lifetimes: set[str] = set()
 # The `operation` of every error raised by a grant (and the sandbox's name for the token endpoint).
 TOKEN_OPERATION = "token"
 
@@ -53,6 +73,9 @@ class TokenSource:
     server or throttling error, with `operation="token"`); retrying is the caller's job (see the module
     docstring for why).
     """
+
+    #: A 401 on an API call may mean the token was dropped early: fetching a new one can help.
+    renewable = True
 
     def __init__(
         self,
@@ -101,6 +124,11 @@ class TokenSource:
                 self._announced = token
             return token
 
+    @staticmethod
+    def authorization(token: str) -> str:
+        """The `Authorization` header value that carries `token`."""
+        return f"Bearer {token}"
+
     def _renew_at(self, slot: TokenSlot) -> float:
         lifetime = slot.lifetime or 0.0
         return slot.obtained_at + lifetime - min(self._refresh_margin, lifetime / 2.0)
@@ -114,17 +142,22 @@ class TokenSource:
 
     def _grant(self) -> tuple[str, float]:
         self.fetches += 1
+        budget = active_budget()  # the grant is part of the call that needs the token: same deadline
         try:
             response = self._session.post(
                 self.token_url,
                 params={"grant_type": "client_credentials"},
                 data={"client_id": self._client_id, "client_secret": self._client_secret},
                 headers={"Accept": "application/json"},
-                timeout=self._timeout,
+                timeout=budget.timeout(self._timeout) if budget is not None else self._timeout,
                 verify=self._verify,
             )
         except requests.RequestException as exc:
             raise transport_error(exc, operation=TOKEN_OPERATION, timeout=self._timeout) from exc
+        cut_off = budget_exceeded(operation=TOKEN_OPERATION, timeout=self._timeout)
+        if cut_off is not None:
+            response.close()
+            raise cut_off
         if response.status_code in (400, 401, 403):
             # A 400 from an OAuth endpoint means invalid_client/invalid_request: a credentials problem
             # too.
@@ -143,7 +176,7 @@ class TokenSource:
                 operation=TOKEN_OPERATION,
                 status=response.status_code,
             )
-        lifetime = _lifetime(body.get("expires_in"))
+        lifetime = _lifetime(body.get("expires_in"), self.token_url)
         log.debug("Fetched a new access token from %s, valid for %.0f s", self.token_url, lifetime)
         return token, lifetime
 
@@ -166,17 +199,61 @@ def _oauth_error_text(response: requests.Response) -> str | None:
     return None
 
 
-def _lifetime(expires_in: Any) -> float:
-    """`expires_in` is a string of seconds on KPN ("3599"); numbers accepted, absent/bad -> fallback."""
+def _lifetime(expires_in: Any, token_url: str) -> float:
+    """`expires_in` is a string of seconds on KPN ("3599"); numbers accepted. Absent or garbage -> the
+    default; below the minimum or above the maximum -> that bound. Logged at WARNING once per token URL."""
+    seconds: float | None
     try:
         seconds = float(expires_in)
     except (TypeError, ValueError):
-        log.warning(
-            "Token response has no usable expires_in (%r); assuming %.0f s",
-            expires_in,
-            DEFAULT_TOKEN_LIFETIME,
-        )
-        return DEFAULT_TOKEN_LIFETIME
-    if seconds <= 0:
-        return DEFAULT_TOKEN_LIFETIME
-    return seconds
+        seconds = None
+    if seconds is not None and math.isfinite(seconds) and MIN_TOKEN_LIFETIME <= seconds <= MAX_TOKEN_LIFETIME:
+        return seconds
+    if seconds is None or math.isnan(seconds):
+        lifetime = DEFAULT_TOKEN_LIFETIME
+    else:
+        lifetime = min(max(seconds, MIN_TOKEN_LIFETIME), MAX_TOKEN_LIFETIME)
+    level = logging.DEBUG if token_url in _warned_lifetimes else logging.WARNING
+    _warned_lifetimes.add(token_url)
+    log.log(
+        level,
+        "The token endpoint %s stated a token lifetime of %r (expires_in), which is not a sane number of "
+        "seconds (%g to %g); reusing each token for %g s instead",
+        token_url,
+        expires_in,
+        MIN_TOKEN_LIFETIME,
+        MAX_TOKEN_LIFETIME,
+        lifetime,
+    )
+    return lifetime
+
+
+class ApiKeyAuth:
+    """Vonage direct: the api key and secret as HTTP Basic auth on every request, as Vonage's SDK 4.x sends.
+
+    The same interface as `TokenSource` so the client's request path does not care which flavour it
+    speaks, but there is nothing to fetch, cache or renew: `get_token()` returns the Basic credentials,
+    a 401 is final (`renewable` is False: the same key and secret would be refused again), and `fetches`
+    stays 0. The credentials are not passed to an `on_token` callback: the api secret is the connection's
+    password, which Airflow masks already, and registering it again would only echo it (see README).
+    """
+
+    renewable = False
+    token_url: str | None = None
+    expires_in: float | None = None
+    fetches = 0
+
+    def __init__(self, api_key: str, api_secret: str) -> None:
+        import base64
+
+        self._credentials = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
+
+    def get_token(self) -> str:
+        return self._credentials
+
+    @staticmethod
+    def authorization(token: str) -> str:
+        return f"Basic {token}"
+
+    def invalidate(self, token: str | None = None) -> None:
+        """Nothing to forget: api key and secret do not expire."""

@@ -17,6 +17,7 @@ __all__ = [
     "NexmoNumbersError",
     "NexmoServerError",
     "NexmoThrottledError",
+    "NexmoTimeoutError",
     "NexmoTransportError",
     "NexmoUpdateNotAppliedError",
     "NexmoValidationError",
@@ -121,6 +122,12 @@ class NexmoTransportError(NexmoNumbersError):
 
     def _extra_state(self) -> dict[str, Any]:
         return {"sent": self.sent, "retryable": self.retryable}
+
+
+class NexmoTimeoutError(NexmoTransportError):
+    """The call's time budget (`max_retry_time`) ran out before a complete answer arrived: a server that
+    answers too slowly, or trickles its answer, is cut off at the deadline instead of holding the call.
+    Not retried (the budget is spent); like any read timeout the request may have been processed."""
 
 
 class NexmoValidationError(NexmoNumbersError, ValueError):

@@ -17,34 +17,36 @@ from typing import Any
 
 import requests
 
+from airflow_provider_nexmo_numbers.client.budget import active_budget
 from airflow_provider_nexmo_numbers.client.errors import (
     NexmoAuthError,
     NexmoMethodFailedError,
     NexmoNumbersError,
     NexmoServerError,
     NexmoThrottledError,
+    NexmoTimeoutError,
     NexmoTransportError,
     NexmoValidationError,
 )
 
 __all__ = [
+    "budget_exceeded",
     "error_for",
     "parse_json",
+    "parse_moment",
     "parse_retry_after",
-    "quota_pause",
     "raise_for_response",
     "transport_error",
 ]
-# Seconds per `quota-time-unit` (Apigee), to bound a pause by one quota window.
-_QUOTA_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
 def _seconds_until(moment: float, now: float) -> float:
     return max(0.0, moment - now)
 
 
-def _parse_moment(text: str, now: float) -> float | None:
-    """Seconds from now until `text`: delta seconds, epoch seconds/milliseconds, HTTP date or ISO 8601."""
+def parse_moment(text: str, now: float) -> float | None:
+    """Seconds from `now` (epoch) until `text`: delta seconds, epoch seconds/milliseconds, HTTP date or
+    ISO 8601."""
     text = text.strip()
     if not text:
         return None
@@ -82,37 +84,13 @@ def parse_retry_after(headers: Any, *, now: float | None = None) -> float | None
     for name in ("Retry-After", "quota-reset-UTC"):
         value = headers.get(name)
         if value:
-            waits[name] = _parse_moment(str(value), now)
+            waits[name] = parse_moment(str(value), now)
     retry_after, reset = waits.get("Retry-After"), waits.get("quota-reset-UTC")
     if retry_after is None:
         return reset
     if reset is not None and 0 < reset < retry_after:
         return reset
     return retry_after
-
-
-def quota_pause(headers: Any, *, now: float | None = None) -> float | None:
-    """Seconds until the gateway's quota window resets when this response used its last request
-    (`quota-used` >= `quota-limit`), else None. Bounded by one window (`quota-interval` x
-    `quota-time-unit`, 60 s if not given) so a skewed clock cannot stall the client."""
-    used, limit = headers.get("quota-used"), headers.get("quota-limit")
-    if not used or not limit:
-        return None
-    try:
-        if int(used) < int(limit):
-            return None
-    except ValueError:
-        return None
-    reset = headers.get("quota-reset-UTC")
-    seconds = _parse_moment(str(reset), time.time() if now is None else now) if reset else None
-    if not seconds:
-        return None
-    window = 60.0
-    unit = _QUOTA_UNITS.get(str(headers.get("quota-time-unit") or "").strip().lower())
-    with contextlib.suppress(TypeError, ValueError):
-        if unit is not None:
-            window = float(headers.get("quota-interval") or 1) * unit
-    return min(seconds, window)
 
 
 def parse_json(response: requests.Response) -> Any:
@@ -235,12 +213,38 @@ def raise_for_response(response: requests.Response, *, operation: str, msisdn: s
     return body
 
 
+def budget_exceeded(
+    *, operation: str, msisdn: str | None = None, timeout: Any = None, sent: bool = True
+) -> NexmoTimeoutError | None:
+    """The error for a call whose time budget has run out, or None while it has not. Also for an answer
+    that "arrived": one cut off at the deadline may look complete (headers ended by the cut), so nothing
+    read after the deadline is trusted."""
+    budget = active_budget()
+    if budget is None or not budget.expired:
+        return None
+    return NexmoTimeoutError(
+        f"no complete answer within this call's time budget of {budget.seconds:g} s (max_retry_time): "
+        f"the server answered too slowly or trickled its answer (timeout={timeout} limits each read, not "
+        "the whole answer)" + ("; the request may have been processed" if sent else ""),
+        sent=sent,
+        retryable=False,
+        operation=operation,
+        msisdn=msisdn,
+    )
+
+
 def transport_error(
     exc: requests.RequestException, *, operation: str, msisdn: str | None = None, timeout: Any = None
 ) -> NexmoTransportError:
     """A `NexmoTransportError` for a requests exception; `sent=False` only when the request surely never
     left."""
     context = {"operation": operation, "msisdn": msisdn}
+    cut_off = budget_exceeded(
+        operation=operation, msisdn=msisdn, timeout=timeout,
+        sent=not isinstance(exc, requests.exceptions.ConnectTimeout),
+    )  # fmt: skip
+    if cut_off is not None:
+        return cut_off
     if isinstance(exc, requests.exceptions.SSLError):
         return NexmoTransportError(f"TLS failure: {exc}", sent=False, retryable=False, **context)
     if isinstance(exc, requests.exceptions.ConnectTimeout):

@@ -8,7 +8,8 @@ call. What is retried:
 - Nothing else (400, 401/403 after the client's own token renewal, 404, 420 ...). How long: `Retry-After`
   (or the KPN quota reset) when the server says so, otherwise exponential backoff with jitter; never
   beyond `max_retries` retries nor beyond `max_retry_time` seconds (a wait that would cross the budget
-  ends the retries at once with the last error, instead of sleeping in vain).
+  ends the retries at once with the last error, instead of sleeping in vain). `call` runs the whole call in
+  a `budget.Budget` of `max_retry_time`, which also bounds each request and the reading of its answer.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TypeVar
 
 import tenacity
 
+from airflow_provider_nexmo_numbers.client.budget import Budget, active_budget
 from airflow_provider_nexmo_numbers.client.errors import (
     NexmoServerError,
     NexmoThrottledError,
@@ -117,8 +119,11 @@ class RetryPolicy:
         def stop(state: tenacity.RetryCallState) -> bool:
             if state.attempt_number > self.max_retries:
                 return True
-            elapsed = state.seconds_since_start or 0.0
             upcoming = getattr(state, "upcoming_sleep", 0.0) or 0.0
+            budget = active_budget()
+            if budget is not None:
+                return upcoming >= budget.remaining()
+            elapsed = state.seconds_since_start or 0.0
             return elapsed + upcoming > self.max_retry_time
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
@@ -136,8 +141,10 @@ class RetryPolicy:
         idempotent: bool,
         on_retry: Callable[[BaseException, float], None] | None = None,
     ) -> R:
-        """Run `fn` under this policy; the last error is re-raised unchanged when retries end."""
+        """Run `fn` under this policy, inside a `Budget` of `max_retry_time` seconds that bounds its
+        requests, waits and answers too; the last error is re-raised unchanged when retries end."""
         try:
-            return self.retrying(idempotent=idempotent, on_retry=on_retry)(fn)
+            with Budget(self.max_retry_time).active():
+                return self.retrying(idempotent=idempotent, on_retry=on_retry)(fn)
         except DoNotRetry as wrapped:
             raise wrapped.error from wrapped.error.__cause__

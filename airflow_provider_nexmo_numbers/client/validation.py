@@ -9,6 +9,7 @@ value that goes on the wire (upper-case country, bare msisdn digits, canonical f
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -18,13 +19,15 @@ from urllib.parse import urlsplit
 from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
 
 __all__ = [
+    "DEPRECATED_VOICE_RULE",
+    "DEPRECATED_VOICE_TYPE",
     "FEATURE_NAMES",
-    "ISO_3166_ALPHA2",
     "NUMBER_TYPES",
     "UPDATE_FIELDS",
     "VOICE_CALLBACK_TYPES",
     "SearchPattern",
     "canonical_features",
+    "country_codes",
     "features_to_list",
     "is_loopback_host",
     "redact_url",
@@ -33,6 +36,7 @@ __all__ = [
     "validate_features",
     "validate_index",
     "validate_msisdn",
+    "validate_msisdn_country",
     "validate_number_type",
     "validate_page_size",
     "validate_pattern",
@@ -42,40 +46,37 @@ __all__ = [
     "validate_voice_callback",
 ]
 
-# Officially assigned ISO 3166-1 alpha-2 codes (249); user-assigned codes (XK, EU ...) are not countries.
-ISO_3166_ALPHA2: frozenset[str] = frozenset(
-    """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ
-    BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
-    CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ
-    DE DJ DK DM DO DZ
-    EC EE EG EH ER ES ET
-    FI FJ FK FM FO FR
-    GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY
-    HK HM HN HR HT HU
-    ID IE IL IM IN IO IQ IR IS IT
-    JE JM JO JP
-    KE KG KH KI KM KN KP KR KW KY KZ
-    LA LB LC LI LK LR LS LT LU LV LY
-    MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ
-    NA NC NE NF NG NI NL NO NP NR NU NZ
-    OM
-    PA PE PF PG PH PK PL PM PN PR PS PT PW PY
-    QA
-    RE RO RS RU RW
-    SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ
-    TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ
-    UA UG UM US UY UZ
-    VA VC VE VG VI VN VU
-    WF WS
-    YE YT
-    ZA ZM ZW
-    """.split()  # noqa: SIM905 - one line per initial letter is easier to review
-)
+# Regions of the numbering metadata (phonenumbers, Google's libphonenumber) that are not ISO 3166-1 alpha-2
+# country codes: Ascension and Tristan da Cunha (exceptionally reserved) and Kosovo (user-assigned).
+_NOT_ISO_3166 = frozenset({"AC", "TA", "XK"})
+
+
+@functools.lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """The ISO 3166-1 alpha-2 codes of the countries with a telephone numbering plan, from the numbering
+    metadata of `phonenumbers` (kept by Google's libphonenumber), not a hand-kept list. Codes without any
+    (AQ, BV, HM ...) have no numbers to rent. Imported here, on first use, so importing this module stays
+    cheap for DAG files."""
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS) - _NOT_ISO_3166
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ISO_3166_ALPHA2":  # the former hand-kept constant, now computed on first use
+        return country_codes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 NUMBER_TYPES: tuple[str, ...] = ("landline", "landline-toll-free", "mobile-lvn")
 VOICE_CALLBACK_TYPES: tuple[str, ...] = ("sip", "tel", "app")
 FEATURE_NAMES: tuple[str, ...] = ("SMS", "VOICE", "MMS")
+#: Numbers may still carry it, but writing it fails: the real API answered 500 (nyaruka/rapidpro #2914).
+DEPRECATED_VOICE_TYPE = "app"
+DEPRECATED_VOICE_RULE = (
+    "must not be 'app': that voice callback type is deprecated and the API answers 500 to it; link the "
+    "number to the application with app_id=<application id> (Vonage flavour) instead"
+)
 
 # The API expects these exact strings; note that the order is not alphabetical nor consistent ("SMS,VOICE"
 # but "SMS,MMS,VOICE"), so it is a lookup table rather than a sort.
@@ -121,9 +122,46 @@ def validate_country(value: Any, field: str = "country") -> str:
     if not isinstance(value, str):
         raise _fail(field, "must be an ISO 3166-1 alpha-2 country code (a 2-letter string)", value)
     code = value.strip().upper()
-    if code not in ISO_3166_ALPHA2:
-        raise _fail(field, "must be an ISO 3166-1 alpha-2 country code such as 'NL' or 'GB'", value)
+    if len(code) != 2 or code not in country_codes():
+        raise _fail(
+            field,
+            "must be an ISO 3166-1 alpha-2 code of a country with telephone numbers, such as 'NL' or 'GB'",
+            value,
+        )
     return code
+
+
+def _calling_code(msisdn: str) -> int | None:
+    """The country calling code an E.164 number starts with (1 to 3 digits; the codes are prefix-free),
+    or None when no code is assigned to its first digits."""
+    import phonenumbers
+
+    for length in (1, 2, 3):
+        code = int(msisdn[:length])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return code
+    return None
+
+
+def validate_msisdn_country(msisdn: str, country: str, field: str = "msisdn") -> str:
+    """`msisdn` (already validated) must start with a country calling code of `country` (already
+    validated): 447700900000 is a GB number, and the API answers a bare 420 when it is bought as NL. Only
+    the calling code is checked (+1 is shared by the US, Canada and the Caribbean; a Dutch 13-digit 3197
+    M2M number is NL), from the numbering metadata of `phonenumbers`, imported on first use."""
+    import phonenumbers
+
+    code = _calling_code(msisdn)
+    if code is not None and country in phonenumbers.region_codes_for_country_code(code):
+        return msisdn
+    expected = phonenumbers.country_code_for_region(country)
+    found = f"+{code}" if code is not None else "no assigned country calling code"
+    raise NexmoValidationError(
+        f"invalid {field} {msisdn!r} for country {country}: it starts with {found}, "
+        f"not {country}'s +{expected}",
+        field=field,
+        rule=f"must start with the country calling code of {country} (+{expected})",
+        msisdn=msisdn,
+    )
 
 
 def _digit_text(value: str | int) -> str:
@@ -394,7 +432,7 @@ def validate_voice_callback(
     if voice_type is None and voice_value is None:
         return None, None
     if voice_type is not None and not isinstance(voice_type, str):
-        raise _fail(type_field, "must be one of sip, tel, app (or '' to clear)", voice_type)
+        raise _fail(type_field, "must be one of sip, tel (or '' to clear)", voice_type)
     if voice_value is not None and not isinstance(voice_value, str):
         raise _fail(value_field, "must be a string (or '' to clear)", voice_value)
     vtype = voice_type.strip().lower() if voice_type is not None else None
@@ -404,11 +442,13 @@ def validate_voice_callback(
     if not vtype:
         raise _fail(
             value_field,
-            "requires voice_callback_type (sip, tel or app) in the same update",
+            "requires voice_callback_type (sip or tel) in the same update",
             voice_value,
         )
+    if vtype == DEPRECATED_VOICE_TYPE:
+        raise _fail(type_field, DEPRECATED_VOICE_RULE, voice_type)
     if vtype not in VOICE_CALLBACK_TYPES:
-        raise _fail(type_field, "must be one of sip, tel, app (or '' to clear)", voice_type)
+        raise _fail(type_field, "must be one of sip, tel (or '' to clear)", voice_type)
     if not vvalue:
         raise _fail(type_field, "requires voice_callback_value in the same update", voice_type)
     if vtype == "sip" and not vvalue.lower().startswith(("sip:", "sips:")):

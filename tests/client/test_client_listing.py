@@ -148,7 +148,8 @@ def test_client_defaults_are_documented_values():
         assert client.retry_policy.max_retries == 5
         assert client.retry_policy.max_retry_time == 120.0
         assert (client.retry_policy.backoff_base, client.retry_policy.backoff_max) == (0.5, 30.0)
-        assert client._limiter.rate == 2.0
+        assert client._limiter.enabled  # quota-aware pacing ...
+        assert client._limiter.rate == 0.0  # ... with no fixed cap
         assert client.stats == {"requests": 0, "token_fetches": 0, "retries": 0}
     finally:
         client.close()

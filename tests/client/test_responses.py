@@ -20,7 +20,6 @@ from airflow_provider_nexmo_numbers.client import (
 )
 from airflow_provider_nexmo_numbers.client.responses import (
     parse_retry_after,
-    quota_pause,
     raise_for_response,
     transport_error,
 )
@@ -132,17 +131,3 @@ def test_quota_reset_wins_when_sooner_than_retry_after():
     assert parse_retry_after(later, now=now) == 1.0
     past = {"Retry-After": "1", "quota-reset-UTC": str(int((now - 3) * 1000))}  # skewed clock
     assert parse_retry_after(past, now=now) == 1.0
-
-
-def test_quota_pause_when_the_window_is_used_up():
-    now = 1_700_000_000.0
-    reset = str(int((now + 0.25) * 1000))
-    headers = {"quota-limit": "20", "quota-used": "20", "quota-reset-UTC": reset}
-    headers.update({"quota-interval": "1", "quota-time-unit": "second"})
-    assert quota_pause(headers, now=now) == pytest.approx(0.25, abs=0.002)
-    assert quota_pause({**headers, "quota-used": "19"}, now=now) is None
-    assert quota_pause({**headers, "quota-used": "x"}, now=now) is None
-    far = {**headers, "quota-reset-UTC": str(int((now + 30) * 1000))}  # skewed clock: one window at most
-    assert quota_pause(far, now=now) == 1.0
-    assert quota_pause({"quota-limit": "20", "quota-used": "20"}, now=now) is None
-    assert quota_pause({}, now=now) is None

@@ -55,6 +55,7 @@ def test_operations_delegate_with_one_token(nexmo_conn, sandbox):
         "country": "GB",
         "msisdn": target.msisdn,
         "already_owned": False,
+        "refused_as_owned": False,
     }
     assert hook.get_owned_number(target.msisdn).msisdn == target.msisdn
     assert hook.find_owned_number(target.msisdn) is not None
@@ -168,7 +169,7 @@ def test_defaults_without_host_or_extras(monkeypatch):
     assert client.token_url == "https://api-prd.kpn.com/oauth/client_credential/accesstoken"
     assert client.timeout == (5.0, 30.0)
     assert client.retry_policy.max_retries == 5
-    assert client._limiter.rate == 2.0
+    assert client._limiter.rate == 0.0  # no fixed cap: quota-aware pacing
     assert client.verify_ssl is True
 
 
@@ -197,7 +198,7 @@ def test_bare_host_gets_https(monkeypatch):
         ({"max_retries": "0"}, {"max_retries": 0}),
         ({"rate_limit": "0.5"}, {"rate": 0.5}),
         ({"rate_limit": 0}, {"rate": 0.0}),
-        ({"rate_limit": ""}, {"rate": 2.0}),
+        ({"rate_limit": ""}, {"rate": 0.0}),
         ({"verify_ssl": "false"}, {"verify_ssl": False}),
         ({"verify_ssl": True}, {"verify_ssl": True}),
         ({"verify_ssl": "/etc/ssl/ca.pem"}, {"verify_ssl": "/etc/ssl/ca.pem"}),
