@@ -7,7 +7,7 @@ As Terraform's ``plan -out`` and ``apply``:
 2. ``needs_approval``: plans whose first month (monthly cost of the new numbers plus their initial prices)
    exceeds ``approval_threshold`` go to ``approve``; cheaper ones straight on (``below_threshold``).
 3. ``approve``: Airflow's own human-in-the-loop ``ApprovalOperator`` (standard provider, Airflow >= 3.1): a
-   person approves or rejects in the Airflow UI, seeing the plan. Rejecting fails the run; nothing is bought.
+   person approves or rejects in the Airflow UI, seeing the plan. Rejecting skips ``apply``: nothing bought.
    On Airflow 3.0 (no such operator) plans above the threshold stop there.
 4. ``apply``: applies exactly the saved plan. If the account or a price changed since ``plan`` so that the
    plan no longer holds, it refuses with the list of differences and buys nothing: trigger a new run to plan
@@ -87,7 +87,6 @@ with DAG(
             subject="Approve a campaign spend of EUR "
             "{{ ti.xcom_pull(task_ids='plan')['plan']['first_month_cost'] }} in its first month",
             body="{{ ti.xcom_pull(task_ids='plan')['plan'] | tojson }}",
-            fail_on_reject=True,  # a rejection fails the run: apply never runs
             execution_timeout=datetime.timedelta(days=2),
         )
         gate = [below_threshold, approve]
