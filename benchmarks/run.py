@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.run                      # everything (~5-8 min on 2 busy cores)
     .venv/bin/python -m benchmarks.run --quick              # small sizes, fewer samples (~1-2 min)
-    .venv/bin/python -m benchmarks.run --only parse,tokens  # a subset: parse, tokens, export, quota, sandbox
+    .venv/bin/python -m benchmarks.run --only parse,tokens  # a subset of: parse, tokens, export, quota,
+                                                            # sandbox, pgload
 
 Measured, not asserted: the exit status is 0 whether or not a figure meets its target (it is 1 only when a
 benchmark could not run). Figures go to benchmarks/results/latest.json (or --out), with the machine.
@@ -22,7 +23,7 @@ from typing import Any
 
 from benchmarks.common import RESULTS_DIR, load_average, machine_info, prepare_environment, source_info
 
-BENCHMARKS = ("parse", "tokens", "export", "quota", "sandbox")
+BENCHMARKS = ("parse", "tokens", "export", "quota", "sandbox", "pgload")
 
 
 def _settings(quick: bool) -> dict[str, Any]:
@@ -38,6 +39,7 @@ def _settings(quick: bool) -> dict[str, Any]:
             "quota_rps": 20.0,
             "quota_pages": 60,
             "sandbox_seconds": 2.0,
+            "pgload": (10_000, 2),
         }
     return {
         "parse_fresh_repeat": 3,
@@ -50,6 +52,7 @@ def _settings(quick: bool) -> dict[str, Any]:
         "quota_rps": 20.0,
         "quota_pages": 350,  # ~17.5 s at 20 requests/s
         "sandbox_seconds": 5.0,
+        "pgload": (50_000, 5),  # (rows, rounds)
     }
 
 
@@ -154,6 +157,20 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"{one['phase_ms']:g} ms before a window: {one['fraction_of_quota']:.2f} of R, "
             f"{one['sandbox_429']} x 429"
         )
+    pgload = results.get("pgload")
+    if pgload and "error" not in pgload:
+        if "skipped" in pgload:
+            lines.append(f"[n/a ] PostgreSQL load: skipped ({pgload['skipped']})")
+        for driver, fig in pgload.get("drivers", {}).items():
+            us = {
+                name: fig[name]["us_per_row_median"] for name in ("provider_copy", "bare_copy", "executemany")
+            }
+            lines.append(
+                f"[n/a ] PostgreSQL load {pgload['rows']:,} rows, {driver}: provider COPY "
+                f"{us['provider_copy']} us/row = {fig['ratio_provider_to_bare_copy']} x bare COPY "
+                f"({us['bare_copy']}); executemany {us['executemany']} = "
+                f"{fig['ratio_executemany_to_provider']} x provider"
+            )
     sandbox = results.get("sandbox")
     if sandbox and "error" not in sandbox:
         lines.append(
@@ -221,7 +238,13 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
 
-    if set(selected) - {"parse"}:
+    if "pgload" in selected:
+        from benchmarks import pg_load
+
+        rows, rounds = settings["pgload"]
+        results["pgload"] = _guarded("PostgreSQL load", lambda: pg_load.run(rows=rows, rounds=rounds))
+
+    if set(selected) - {"parse", "pgload"}:
         from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox_subprocess
 
         owned = max(settings["export_sizes"])
