@@ -198,7 +198,9 @@ def _consistent(
     stats: PagingStats | None,
 ) -> Iterator[T]:
     stats = stats if stats is not None else PagingStats()
-    recent: deque[frozenset[str]] = deque(maxlen=3)  # keys of the last accepted pages: for duplicates
+    # Keys of the last accepted pages, for duplicates: enough to cover every page a run of re-reads (each
+    # accepted too) can step back over.
+    recent: deque[frozenset[str]] = deque(maxlen=MAX_REREADS + 3)
     anchor: frozenset[str] | None = None  # keys of the last accepted page: the next page must hold one
     previous: tuple[int, list[str]] | None = None  # offset and keys of the last accepted page
     end = 0  # positions [0, end) have been read
