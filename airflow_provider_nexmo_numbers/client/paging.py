@@ -181,8 +181,8 @@ def _lenient(
         log.debug(
             "%s: page %d gave %d numbers (%d so far, count %s)", operation, index, len(fresh), yielded, count
         )
-        if len(keys) < size or (count is not None and index * size >= count):
-            return  # a short page is the end; without a count only a short or empty page is
+        if (index * size >= count) if count is not None else len(keys) < size:
+            return  # the count says it is the end; without a count, a short (or empty) page does
         previous_keys, previous_count = keys, count
         index += 1
     raise NexmoNumbersError(
