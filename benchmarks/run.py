@@ -197,7 +197,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             lines.append(
                 f"[n/a ] PostgreSQL load {pgload['rows']:,} rows, {driver}: provider COPY "
                 f"{us['provider_copy']} us/row = {fig['ratio_provider_to_bare_copy']} x bare COPY "
-                f"({us['bare_copy']}); executemany {us['executemany']} = "
+                f"({us['bare_copy']}; best of rounds {fig.get('ratio_provider_to_bare_copy_min')} x); "
+                f"executemany {us['executemany']} = "
                 f"{fig['ratio_executemany_to_provider']} x provider"
             )
     sandbox = results.get("sandbox")
