@@ -19,4 +19,5 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.airflow",
     "tests.fixtures.airflow_db",
+    "tests.fixtures.ledger",
 ]

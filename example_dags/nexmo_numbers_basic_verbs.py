@@ -6,8 +6,11 @@ step's XCom feeds the next. ``buy``, ``point_at_webhook`` and ``cancel`` are map
 number found by ``search``, so a retry of one purchase never repeats another.
 
 Everything that varies (country, webhook URL, budget) is an Airflow Param: change it in the trigger form or
-with ``airflow dags trigger -c '{"country": "NL"}'``. Templates are rendered when a task runs, so parsing
-this file touches neither the network nor a connection. Connection: ``nexmo_numbers_default``.
+with ``airflow dags trigger nexmo_numbers_basic_verbs -c '{"webhook_url": "https://...", "country": "NL"}'``.
+``webhook_url`` has no default on purpose: a trigger without it is refused at once with a message naming
+it, instead of a run that waits on a placeholder URL. Templates are rendered when a task runs, so parsing
+this file touches neither the network nor a connection. The mapped API tasks run in the ``nexmo_numbers``
+pool, at most two at a time. Connection: ``nexmo_numbers_default``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from airflow_provider_nexmo_numbers.operators.list_owned import NexmoListOwnedNu
 from airflow_provider_nexmo_numbers.operators.search import NexmoSearchNumbersOperator
 from airflow_provider_nexmo_numbers.operators.update import NexmoUpdateNumberOperator
 from airflow_provider_nexmo_numbers.sensors.webhook_ready import NexmoWebhookReadySensor
+
+# Mapped API tasks share the API quota: the pool bounds them across the deployment, the cap per DAG.
+API_TASK = {"pool": "nexmo_numbers", "max_active_tis_per_dag": 2}
 
 
 def number_key(number: dict) -> dict:
@@ -47,10 +53,9 @@ with DAG(
         "features": Param("SMS", type="string", description="comma separated: SMS, VOICE, MMS"),
         "count": Param(2, type="integer", minimum=1, maximum=10, description="numbers to buy"),
         "max_monthly_cost": Param("3.00", type="string", description="EUR per number and month"),
+        # Required (no default): the trigger form and the REST API refuse a run without it.
         "webhook_url": Param(
-            "https://hooks.example.com/nexmo/inbound-sms",
-            type="string",
-            description="inbound SMS webhook the numbers are pointed at",
+            type="string", minLength=1, description="inbound SMS webhook the numbers are pointed at"
         ),
     },
 ) as dag:
@@ -62,11 +67,12 @@ with DAG(
         features="{{ params.features }}",
         limit="{{ params.count }}",
         max_monthly_cost="{{ params.max_monthly_cost }}",
+        pool=API_TASK["pool"],
     )
 
     # One buy per search result. The cost is checked again against a fresh offer just before buying.
     buy = NexmoBuyNumberOperator.partial(
-        task_id="buy", max_monthly_cost="{{ params.max_monthly_cost }}"
+        task_id="buy", max_monthly_cost="{{ params.max_monthly_cost }}", **API_TASK
     ).expand_kwargs(search.output.map(offer_key))
 
     # The API refuses an inbound-SMS URL that does not answer yet, so wait for it without holding a worker
@@ -81,15 +87,15 @@ with DAG(
 
     # Update is read-merge-write-read back: settings not named here are kept.
     point_at_webhook = NexmoUpdateNumberOperator.partial(
-        task_id="point_at_webhook", mo_http_url="{{ params.webhook_url }}"
+        task_id="point_at_webhook", mo_http_url="{{ params.webhook_url }}", **API_TASK
     ).expand_kwargs(buy.output.map(number_key))
 
     list_owned = NexmoListOwnedNumbersOperator(
-        task_id="list_owned", country="{{ params.country }}", max_xcom_numbers=100
+        task_id="list_owned", country="{{ params.country }}", max_xcom_numbers=100, pool=API_TASK["pool"]
     )
 
     # Give the numbers back (a demo should not keep paying). Cancelling a number already gone is success.
-    cancel = NexmoCancelNumberOperator.partial(task_id="cancel").expand_kwargs(
+    cancel = NexmoCancelNumberOperator.partial(task_id="cancel", **API_TASK).expand_kwargs(
         point_at_webhook.output.map(number_key)
     )
 

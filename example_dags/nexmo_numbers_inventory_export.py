@@ -15,6 +15,12 @@ therefore *estimates* it from the median price of numbers of the same country an
 and says so in its columns. Use your invoices (or the costs a campaign's ensure task returns) where exact
 figures matter.
 
+The Parquet file is named after the run (``dag_run.run_after``, which scheduled, CLI/REST-triggered runs
+without a logical date, UI runs and ``dag.test()`` all have) and lands in ``export_dir``: by default
+``$AIRFLOW_HOME/nexmo_numbers_exports`` of the worker that runs the task; on a cluster set an object-storage
+URL (``s3://bucket/exports``) so the file does not stay on whichever worker ran it (docs/deployment.md).
+An account with no numbers exports an empty snapshot, and the report says so instead of failing.
+
 Parameters are Airflow Params, rendered at run time; parsing this file makes no request and reads no
 connection. Connections: ``nexmo_numbers_default`` and ``nexmo_numbers_warehouse``.
 """
@@ -25,6 +31,7 @@ import datetime
 
 from airflow.sdk import DAG, Asset, Param, task
 
+from airflow_provider_nexmo_numbers.transfers.export_dir import default_export_dir
 from airflow_provider_nexmo_numbers.transfers.to_file import NexmoNumbersToFileOperator
 from airflow_provider_nexmo_numbers.transfers.to_sql import NexmoNumbersToSqlOperator
 
@@ -36,6 +43,8 @@ INVENTORY_TABLE = Asset(f"nexmo-numbers://{WAREHOUSE_CONN_ID}/{TABLE}")
 INVENTORY_PARQUET = Asset("nexmo-numbers://files/owned_numbers.parquet")
 
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+POOL = "nexmo_numbers"
+
 
 with DAG(
     dag_id="nexmo_numbers_inventory_export",
@@ -44,8 +53,14 @@ with DAG(
     start_date=START,
     catchup=False,
     tags=["nexmo-numbers", "example", "export"],
+    user_defined_macros={"default_export_dir": default_export_dir},
     params={
-        "export_dir": Param("/tmp/nexmo_numbers_exports", type="string", description="absolute directory"),
+        "export_dir": Param(
+            "",
+            type="string",
+            description="absolute directory or object-storage URL (s3://...); empty: "
+            "$AIRFLOW_HOME/nexmo_numbers_exports on the worker",
+        ),
     },
 ):
     NexmoNumbersToSqlOperator(
@@ -53,11 +68,16 @@ with DAG(
         sql_conn_id=WAREHOUSE_CONN_ID,
         table=TABLE,
         outlets=[INVENTORY_TABLE],
+        pool=POOL,
     )
     NexmoNumbersToFileOperator(
         task_id="export_to_parquet",
-        path="{{ params.export_dir }}/owned_numbers_{{ ds_nodash }}.parquet",
+        path=(
+            "{{ params.export_dir or default_export_dir() }}/"
+            "owned_numbers_{{ dag_run.run_after | ts_nodash }}.parquet"
+        ),
         outlets=[INVENTORY_PARQUET],
+        pool=POOL,
     )
 
 
@@ -77,13 +97,18 @@ with DAG(
 
         # The snapshot id defaults to the exporting run's id: use the run that triggered this one if known,
         # else the newest snapshot in the table (a manual run, or dag.test()).
-        events = (triggering_asset_events or {}).get(INVENTORY_TABLE) or []
+        # Not `(events or {}).get(asset)`: Airflow 3.1 cannot hash an Asset; its accessor looks up by key.
+        events = triggering_asset_events.get(INVENTORY_TABLE, []) if triggering_asset_events else []
         snapshot = events[-1].source_run_id if events else None
         db = BaseHook.get_connection(WAREHOUSE_CONN_ID).get_hook()
         if snapshot is None:
-            snapshot = db.get_first(
+            newest = db.get_first(
                 f"SELECT snapshot_id FROM {TABLE} ORDER BY snapshot_date DESC, snapshot_id DESC LIMIT 1"
-            )[0]
+            )
+            if newest is None:  # the account had no numbers at any export (or none ran yet)
+                print(f"No numbers in {TABLE}: the report is empty")
+                return []
+            snapshot = newest[0]
         rows = db.get_records(
             f"SELECT country, type, COUNT(*) FROM {TABLE} WHERE snapshot_id = {db.placeholder} "
             "GROUP BY country, type ORDER BY country, type",
@@ -92,7 +117,7 @@ with DAG(
         print(f"Snapshot {snapshot}: {sum(r[2] for r in rows)} numbers")
         return [{"country": c, "type": t, "numbers": n, "snapshot_id": snapshot} for c, t, n in rows]
 
-    @task
+    @task(pool=POOL)
     def estimate_monthly_cost(groups: list[dict]) -> list[dict]:
         """Add an estimated monthly cost per group: median current offer price of that country and type."""
         from decimal import Decimal

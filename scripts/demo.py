@@ -72,13 +72,12 @@ class Step:
 
 def run_dags(plan_file: Path, progress: Path) -> int:
     """Run the planned DAGs in order with dag.test(); stop at the first that does not succeed."""
-    from airflow.dag_processing.dagbag import DagBag
-
     from airflow_provider_nexmo_numbers.sandbox import SandboxAdmin
+    from tests.fixtures.airflow_compat import parse_dag_folder
 
     plan = json.loads(plan_file.read_text())
     admin = SandboxAdmin(plan["sandbox_url"])
-    bag = DagBag(dag_folder=str(DAGS_DIR))
+    bag = parse_dag_folder(DAGS_DIR)
     if bag.import_errors:
         _report(progress, {"event": "import_errors", "errors": bag.import_errors})
         return 2
@@ -247,7 +246,11 @@ def demo(workdir: Path, clean: bool = False) -> int:
         path.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
 
-    cfg = SandboxConfig(seed=7, owned_numbers=PRE_OWNED["GB"], owned_country="GB")
+    # The demo's webhooks are served by the sandbox itself on 127.0.0.1, which the real API's webhook check
+    # cannot reach: allow loopback explicitly.
+    cfg = SandboxConfig(
+        seed=7, owned_numbers=PRE_OWNED["GB"], owned_country="GB", webhook_allow_loopback=True
+    )
     with run_sandbox_subprocess(cfg) as sb:
         for country, n in PRE_OWNED.items():
             if country != "GB":

@@ -93,6 +93,9 @@ def test_listed_modules_exist_or_are_being_built(info):
 _DISCOVERY_SCRIPT = """
 import contextlib, io, json, logging, warnings
 warnings.simplefilter("error")
+# Airflow's own modules warning about each other (Airflow 3.1's standard provider imports a deprecated path
+# through common.compat) are not this provider's; a warning attributed to this provider's code still fails.
+warnings.filterwarnings("ignore", module=r"airflow\\.")
 records = []
 class Keep(logging.Handler):
     def emit(self, record):

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_TOKEN_LIFETIME",
     "MIN_TOKEN_LIFETIME",
     "TOKEN_OPERATION",
+    "ApiKeyAuth",
     "TokenSource",
 ]
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ class TokenSource:
     server or throttling error, with `operation="token"`); retrying is the caller's job (see the module
     docstring for why).
     """
+
+    #: A 401 on an API call may mean the token was dropped early: fetching a new one can help.
+    renewable = True
 
     def __init__(
         self,
@@ -119,6 +123,11 @@ class TokenSource:
                     self._on_token(token)
                 self._announced = token
             return token
+
+    @staticmethod
+    def authorization(token: str) -> str:
+        """The `Authorization` header value that carries `token`."""
+        return f"Bearer {token}"
 
     def _renew_at(self, slot: TokenSlot) -> float:
         lifetime = slot.lifetime or 0.0
@@ -217,3 +226,34 @@ def _lifetime(expires_in: Any, token_url: str) -> float:
         lifetime,
     )
     return lifetime
+
+
+class ApiKeyAuth:
+    """Vonage direct: the api key and secret as HTTP Basic auth on every request, as Vonage's SDK 4.x sends.
+
+    The same interface as `TokenSource` so the client's request path does not care which flavour it
+    speaks, but there is nothing to fetch, cache or renew: `get_token()` returns the Basic credentials,
+    a 401 is final (`renewable` is False: the same key and secret would be refused again), and `fetches`
+    stays 0. The credentials are not passed to an `on_token` callback: the api secret is the connection's
+    password, which Airflow masks already, and registering it again would only echo it (see README).
+    """
+
+    renewable = False
+    token_url: str | None = None
+    expires_in: float | None = None
+    fetches = 0
+
+    def __init__(self, api_key: str, api_secret: str) -> None:
+        import base64
+
+        self._credentials = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
+
+    def get_token(self) -> str:
+        return self._credentials
+
+    @staticmethod
+    def authorization(token: str) -> str:
+        return f"Basic {token}"
+
+    def invalidate(self, token: str | None = None) -> None:
+        """Nothing to forget: api key and secret do not expire."""

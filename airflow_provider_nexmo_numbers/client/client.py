@@ -16,14 +16,28 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import requests
 from pydantic import ValidationError
 
 from airflow_provider_nexmo_numbers import __version__
-from airflow_provider_nexmo_numbers.client.auth import TOKEN_OPERATION, TokenSource
+from airflow_provider_nexmo_numbers.client.auth import TOKEN_OPERATION, ApiKeyAuth, TokenSource
 from airflow_provider_nexmo_numbers.client.budget import BudgetAdapter, active_budget
+from airflow_provider_nexmo_numbers.client.defaults import (
+    API_FLAVOURS,
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_MAX,
+    DEFAULT_BASE_URL,
+    DEFAULT_BASE_URLS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_TIME,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TOKEN_URL,
+    KPN,
+    VONAGE,
+)
 from airflow_provider_nexmo_numbers.client.errors import (
     NexmoMethodFailedError,
     NexmoNumberNotFoundError,
@@ -51,7 +65,10 @@ from airflow_provider_nexmo_numbers.client.responses import (
 from airflow_provider_nexmo_numbers.client.retry import DoNotRetry, RetryPolicy
 from airflow_provider_nexmo_numbers.client.token_registry import shared_token_slot
 from airflow_provider_nexmo_numbers.client.validation import (
+    DEPRECATED_VOICE_RULE,
+    DEPRECATED_VOICE_TYPE,
     UPDATE_FIELDS,
+    redact_url,
     require_secure_url,
     validate_country,
     validate_features,
@@ -101,14 +118,6 @@ def _fast_page(response: requests.Response, envelope: type[OwnedNumbersEnvelope]
     return page
 
 
-DEFAULT_BASE_URL = "https://api-prd.kpn.com/communication/nexmo/phone-numbers"
-DEFAULT_TOKEN_URL = "https://api-prd.kpn.com/oauth/client_credential/accesstoken"
-DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
-DEFAULT_MAX_RETRIES = 5
-DEFAULT_MAX_RETRY_TIME = 120.0
-DEFAULT_BACKOFF_BASE = 0.5
-DEFAULT_BACKOFF_MAX = 30.0
-
 # Fields always written by an update (KPN's documented set). `app_id` is Vonage-only and sent only when
 # used, so a KPN gateway never sees a field it does not know.
 _ALWAYS_WRITTEN = ("mo_http_url", "mo_smpp_sys_type", "voice_callback_type", "voice_callback_value",
@@ -118,6 +127,42 @@ _PRESERVED = {
     "messages_callback_type": "messagesCallbackType",
     "messages_callback_value": "messagesCallbackValue",
 }
+# What each flavour cannot write back: an update replaces every setting, so a number carrying one of these
+# loses it on any update through that flavour (KPN's gateway forwards only its documented fields).
+_UNSENDABLE = {KPN: ("app_id", *_PRESERVED), VONAGE: ()}
+# Reads of a number after an update until it shows what was written (the API may lag behind its write).
+_READ_BACK_WAITS = (0.25, 0.5, 1.0)
+
+
+def owned_filters(country: Any, application_id: Any, has_application: Any) -> dict[str, Any]:
+    """The owned-number filters that are set, validated (`has_application` as a bool)."""
+    filters: dict[str, Any] = {}
+    if country is not None:
+        filters["country"] = validate_country(country)
+    if application_id is not None:
+        if not isinstance(application_id, str) or not application_id.strip():
+            raise NexmoValidationError(field="application_id", rule="must be a non-empty string")
+        filters["application_id"] = application_id.strip()
+    if has_application is not None:
+        text = str(has_application).strip().lower()
+        if text not in ("true", "false") or not isinstance(has_application, (bool, str)):
+            raise NexmoValidationError(field="has_application", rule="must be true or false")
+        filters["has_application"] = text == "true"
+    return filters
+
+
+def _filter_params(filters: Mapping[str, Any]) -> dict[str, str]:
+    """The filters as Vonage's query parameters (booleans in lower case, as its definition says)."""
+    return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items()}
+
+
+def _matches(number: OwnedNumber, filters: Mapping[str, Any]) -> bool:
+    """Client-side equivalent of Vonage's owned-number filters (for the KPN flavour)."""
+    if "country" in filters and number.country != filters["country"]:
+        return False
+    if "application_id" in filters and (number.app_id or "") != filters["application_id"]:
+        return False
+    return "has_application" not in filters or bool(number.app_id) == filters["has_application"]
 
 
 def _normalise_timeout(timeout: Any) -> tuple[float, float]:
@@ -145,8 +190,16 @@ def _normalise_timeout(timeout: Any) -> tuple[float, float]:
 
 
 class NexmoNumbersClient:
-    """Client of the Nexmo (Vonage) Numbers API through the KPN API Store (OAuth2 client credentials).
+    """Client of the Nexmo (Vonage) Numbers API, in one of two flavours chosen by `api`:
 
+    - `"kpn"` (default): the KPN API Store, OAuth2 client credentials (`client_id`, `client_secret`,
+      `token_url`), base URL `https://api-prd.kpn.com/communication/nexmo/phone-numbers`;
+    - `"vonage"`: Vonage direct, `client_id` = api key and `client_secret` = api secret sent as HTTP Basic
+      auth (as Vonage's SDK 4.x does), base URL `https://rest.nexmo.com`. Only this flavour reaches
+      `app_id`, the owned-number filters `application_id`/`has_application`/`country`, `target_api_key`
+      (subaccounts) and the account balance.
+
+    Both share the retries, the money safety of buy and cancel, pacing and masking.
     Defaults: `timeout=(5.0, 30.0)` seconds (connect, read, each capped by what is left of the call's
     budget); `max_retries=5` retries within `max_retry_time=120` seconds, a hard budget per call (slow or
     trickling answers are cut off at it: `NexmoTimeoutError`); `rate_limit=None`: pace by the quota the
@@ -169,8 +222,9 @@ class NexmoNumbersClient:
         client_id: str,
         client_secret: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        token_url: str = DEFAULT_TOKEN_URL,
+        api: str = KPN,
+        base_url: str | None = None,
+        token_url: str | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
@@ -184,14 +238,24 @@ class NexmoNumbersClient:
         retry_policy: RetryPolicy | None = None,
         share_tokens: bool = True,
     ) -> None:
-        if not isinstance(client_id, str) or not client_id.strip():
+        if api not in API_FLAVOURS:
             raise NexmoValidationError(
-                field="client_id", rule="must be a non-empty string (the KPN client id)"
+                f"unknown api {api!r}", field="api", rule=f"must be one of {', '.join(API_FLAVOURS)}"
             )
+        self.api = api
+        if not isinstance(client_id, str) or not client_id.strip():
+            what = "the KPN client id" if api == KPN else "the Vonage api key"
+            raise NexmoValidationError(field="client_id", rule=f"must be a non-empty string ({what})")
         if not isinstance(client_secret, str) or not client_secret:
             raise NexmoValidationError(field="client_secret", rule="must be a non-empty string")
-        self.base_url = require_secure_url("base_url", base_url).rstrip("/")
-        self.token_url = require_secure_url("token_url", token_url)
+        self.base_url = require_secure_url("base_url", base_url or DEFAULT_BASE_URLS[api]).rstrip("/")
+        if api == VONAGE and token_url is not None:
+            raise NexmoValidationError(
+                field="token_url", rule="is for the KPN flavour only (Vonage direct uses api key and secret)"
+            )
+        self.token_url = (
+            require_secure_url("token_url", token_url or DEFAULT_TOKEN_URL) if api == KPN else None
+        )
         self.timeout = _normalise_timeout(timeout)
         try:
             self.retry_policy = retry_policy or RetryPolicy(
@@ -214,17 +278,19 @@ class NexmoNumbersClient:
         self._own_session = session is None
         self._session = session or self._new_session()
         client_id = client_id.strip()
-        self._tokens = TokenSource(
-            client_id,
-            client_secret,
-            self.token_url,
-            session=self._session,
-            timeout=self.timeout,
-            verify=self._verify,
-            on_token=on_token,
-            refresh_margin=token_refresh_margin,
-            slot=shared_token_slot(self.token_url, client_id, client_secret) if share_tokens else None,
-        )
+        self._tokens: TokenSource | ApiKeyAuth = ApiKeyAuth(client_id, client_secret)
+        if api == KPN:
+            self._tokens = TokenSource(
+                client_id,
+                client_secret,
+                self.token_url,
+                session=self._session,
+                timeout=self.timeout,
+                verify=self._verify,
+                on_token=on_token,
+                refresh_margin=token_refresh_margin,
+                slot=shared_token_slot(self.token_url, client_id, client_secret) if share_tokens else None,
+            )
         self._stats_lock = threading.Lock()
         self._requests = 0
         self._retries = 0
@@ -252,9 +318,9 @@ class NexmoNumbersClient:
         return session
 
     @property
-    def tokens(self) -> TokenSource:
+    def tokens(self) -> TokenSource | ApiKeyAuth:
         """The OAuth2 token source of this client (its token slot is shared process-wide unless
-        `share_tokens=False`)."""
+        `share_tokens=False`); on the Vonage flavour the api key/secret Basic auth (nothing to fetch)."""
         return self._tokens
 
     @property
@@ -306,7 +372,7 @@ class NexmoNumbersClient:
                     url,
                     params=params,
                     data=data,
-                    headers={"Authorization": f"Bearer {token}"},
+                    headers={"Authorization": self._tokens.authorization(token)},
                     timeout=budget.timeout(self.timeout) if budget else self.timeout,
                     verify=self._verify,
                 )
@@ -317,7 +383,7 @@ class NexmoNumbersClient:
                 response.close()
                 raise cut_off
             self._limiter.observe(response.headers, response.status_code)
-            if response.status_code == 401 and not replay:
+            if response.status_code == 401 and not replay and self._tokens.renewable:
                 log.info("%s: access token refused (401); fetching a new token and replaying once", operation)
                 response.close()
                 self._tokens.invalidate(token)
@@ -351,10 +417,16 @@ class NexmoNumbersClient:
                 model.model_validate(item) for item in body.get("numbers") or [] if isinstance(item, dict)
             ]
         try:
-            count = int(count) if count is not None else 0
+            count = int(count) if count is not None else None
         except (TypeError, ValueError):
-            count = 0
-        return NumberPage[model](count=max(count, len(items)), numbers=items, index=index, size=size)
+            count = None
+        return NumberPage[model](
+            count=max(count or 0, len(items)),
+            numbers=items,
+            index=index,
+            size=size,
+            count_given=count is not None,
+        )
 
     def _get_page(self, listing: _Listing, params: dict[str, Any]) -> NumberPage:
         operation, path, model, envelope = listing
@@ -377,16 +449,48 @@ class NexmoNumbersClient:
         search_pattern: int | str | None = None,
         size: int = 10,
         index: int = 1,
+        country: str | None = None,
+        application_id: str | None = None,
+        has_application: bool | str | None = None,
     ) -> NumberPage[OwnedNumber]:
-        """One page of the numbers this account owns (`count` is the total across pages)."""
-        return self._get_page(_OWNED, self._listing_params(pattern, search_pattern, size, index))
+        """One page of the numbers this account owns (`count` is the total across pages).
+
+        `country`, `application_id` and `has_application` filter on the server, which only Vonage direct
+        does; on the KPN flavour they raise `NexmoValidationError` (one page cannot be filtered here
+        without breaking `count` and paging: use `iter_owned_numbers`, which filters on the client).
+        """
+        params = self._listing_params(pattern, search_pattern, size, index)
+        filters = owned_filters(country, application_id, has_application)
+        if filters and self.api == KPN:
+            name = next(iter(filters))
+            raise NexmoValidationError(
+                field=name,
+                rule="is filtered by the server only on the Vonage flavour (api=vonage); on KPN use "
+                "iter_owned_numbers, which filters on the client",
+            )
+        return self._get_page(_OWNED, {**params, **_filter_params(filters)})
 
     def iter_owned_numbers(
-        self, *, pattern: str | None = None, search_pattern: int | str | None = None, page_size: int = 100
+        self,
+        *,
+        pattern: str | None = None,
+        search_pattern: int | str | None = None,
+        page_size: int = 100,
+        country: str | None = None,
+        application_id: str | None = None,
+        has_application: bool | str | None = None,
     ) -> Iterator[OwnedNumber]:
-        """Every owned number (matching `pattern`), page by page, in constant memory."""
+        """Every owned number (matching `pattern` and the filters), page by page, in constant memory.
+
+        `country`, `application_id` (the number's `app_id`) and `has_application` (whether it has one)
+        are sent to the server on Vonage direct; the KPN gateway does not take them, so there the client
+        pages through every number matching `pattern` and keeps those that match.
+        """
         params = self._listing_params(pattern, search_pattern, page_size, 1, size_field="page_size")
-        return self._iterate(_OWNED, params)
+        filters = owned_filters(country, application_id, has_application)
+        if self.api == KPN:
+            return (number for number in self._iterate(_OWNED, params) if _matches(number, filters))
+        return self._iterate(_OWNED, {**params, **_filter_params(filters)})
 
     def search_available_numbers(
         self,
@@ -510,7 +614,8 @@ class NexmoNumbersClient:
         *,
         done_if_owned: bool,
         purposes: tuple[str, str],
-        result: Callable[[str, str, bool], _Result],
+        result: Callable[[str, str, bool, bool], _Result],
+        target_api_key: str | None = None,
     ) -> _Result:
         """`POST /number/{verb}` (buy or cancel), never repeated blindly.
 
@@ -522,33 +627,68 @@ class NexmoNumbersClient:
         """
         country = validate_country(country)
         msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
+        target = self._target_api_key(target_api_key)
         path = f"/number/{verb}"
+        form = {"country": country, "msisdn": msisdn, **({"target_api_key": target} if target else {})}
 
         def attempt() -> _Result:
             try:
-                self._send_once(
-                    f"POST {path}", "POST", path, data={"country": country, "msisdn": msisdn}, msisdn=msisdn
-                )
+                self._send_once(f"POST {path}", "POST", path, data=form, msisdn=msisdn)
             except (NexmoMethodFailedError, NexmoServerError, NexmoTransportError) as error:
                 if not isinstance(error, NexmoMethodFailedError) and not self._ambiguous(error):
                     raise
+                if target:
+                    # The subaccount's numbers are not this account's listing: the outcome cannot be
+                    # checked here, so a 420 stands and an ambiguous failure is never repeated.
+                    if isinstance(error, NexmoMethodFailedError):
+                        raise
+                    raise DoNotRetry(
+                        type(error)(
+                            f"{error.detail}; the {verb} for subaccount {target!r} may or may not have "
+                            "happened and cannot be checked from this account's listing, so it was not "
+                            "repeated: check the subaccount's numbers",
+                            **error._context(),
+                            **error._extra_state(),
+                        )
+                    ) from error
                 purpose = purposes[0] if isinstance(error, NexmoMethodFailedError) else purposes[1]
                 owned = self._ownership_after(error, msisdn, purpose)
                 if (owned is not None) == done_if_owned:
-                    return result(getattr(owned, "country", None) or country, msisdn, True)
+                    refused = isinstance(error, NexmoMethodFailedError)
+                    return result(getattr(owned, "country", None) or country, msisdn, True, refused)
                 raise  # known not done: the retry policy may repeat it safely
-            return result(country, msisdn, False)
+            return result(country, msisdn, False, False)
 
         # idempotent=True is right: attempt() resolves every ambiguous failure before it raises.
         return self.retry_policy.call(attempt, idempotent=True, on_retry=self._count_retry)
 
-    def buy_number(self, country: str, msisdn: str) -> BuyResult:
+    def _target_api_key(self, value: Any) -> str | None:
+        """A subaccount's api key (Vonage direct only), checked before the wire."""
+        if value is None:
+            return None
+        if self.api == KPN:
+            raise NexmoValidationError(
+                field="target_api_key",
+                rule="is only available on the Vonage flavour (connection extra api=vonage); the KPN API "
+                "Store has no subaccounts",
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise NexmoValidationError(
+                field="target_api_key", rule="must be a non-empty string (the subaccount's api key)"
+            )
+        return value.strip()
+
+    def buy_number(self, country: str, msisdn: str, *, target_api_key: str | None = None) -> BuyResult:
         """Buy `msisdn`. Idempotent: a number this account already owns counts as bought
         (`already_owned=True`).
 
         Never repeated blindly: after a timeout, a dropped connection or a 5xx the client checks ownership
         first and retries only if the number is not owned; a 420 is answered by the same check. 429 is
         retried (the gateway never processed it).
+
+        `target_api_key` (Vonage direct only) buys for that subaccount. Its numbers are not in this
+        account's listing, so there a 420 is raised as it is and an ambiguous failure is raised without a
+        retry (never a second purchase); on KPN it raises `NexmoValidationError` before any request.
         """
         return self._write_once(
             "buy",
@@ -556,13 +696,16 @@ class NexmoNumbersClient:
             msisdn,
             done_if_owned=True,
             purposes=("a 420 may mean we own it already", "the purchase may have gone through"),
-            result=lambda c, m, already: BuyResult(country=c, msisdn=m, already_owned=already),
+            result=lambda c, m, already, refused: BuyResult(
+                country=c, msisdn=m, already_owned=already, refused_as_owned=refused
+            ),
+            target_api_key=target_api_key,
         )
 
-    def cancel_number(self, country: str, msisdn: str) -> CancelResult:
+    def cancel_number(self, country: str, msisdn: str, *, target_api_key: str | None = None) -> CancelResult:
         """Cancel (release) `msisdn`. Idempotent: a number no longer owned counts as released
         (`already_released=True`); ambiguous failures are resolved by checking ownership, as for
-        `buy_number`.
+        `buy_number`, and `target_api_key` (a subaccount, Vonage direct only) works as there.
         """
         return self._write_once(
             "cancel",
@@ -570,21 +713,61 @@ class NexmoNumbersClient:
             msisdn,
             done_if_owned=False,
             purposes=("a 420 may mean it is released already", "the cancellation may have gone through"),
-            result=lambda c, m, already: CancelResult(country=c, msisdn=m, already_released=already),
+            result=lambda c, m, already, _refused: CancelResult(
+                country=c, msisdn=m, already_released=already
+            ),
+            target_api_key=target_api_key,
         )
 
-    def update_number(self, country: str, msisdn: str, **changes: Any) -> OwnedNumber:
+    # -- account ---------------------------------------------------------------------------------------------
+
+    def get_balance(self) -> Decimal | None:
+        """The account balance in EUR (Vonage's Account API, `GET /account/get-balance`), or None on the
+        KPN flavour, whose gateway offers no balance (KPN bills the API Store account)."""
+        if self.api == KPN:
+            return None
+        operation = "GET /account/get-balance"
+        body = self._call(operation, "GET", "/account/get-balance")
+        value = body.get("value") if isinstance(body, dict) else None
+        try:
+            balance = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            balance = None
+        if balance is None or isinstance(value, bool) or not balance.is_finite():
+            raise NexmoServerError(
+                f"the balance answer has no numeric value (got {value!r})", operation=operation
+            )
+        return balance
+
+    def update_number(
+        self, country: str, msisdn: str, *, allow_clearing: bool = False, **changes: Any
+    ) -> OwnedNumber:
         """Change settings of an owned number without losing the others; returns the number as read back.
 
         `changes` (Python names): mo_http_url, mo_smpp_sys_type, voice_callback_type,
-        voice_callback_value, voice_status_callback, app_id. `""` clears a setting, None leaves it as it
-        is. The API treats an update as a replace, so the client reads the number, merges the changes,
-        writes every field, reads the number back and raises `NexmoUpdateNotAppliedError` if what it reads
-        is not what it wrote. With no changes (all None) nothing is written and the current number returned.
+        voice_callback_value, voice_status_callback, app_id (Vonage direct: links the number to that
+        application; `""` unlinks it). `""` clears a setting, None leaves it as it is. The API treats an
+        update as a replace, so the client reads the number, merges the changes, writes every field, reads
+        the number back and raises `NexmoUpdateNotAppliedError` if what it reads is not what it wrote
+        (every field it wrote, the preserved deprecated messages callback included; a lagging read is
+        re-read a few times first). With no changes (all None) nothing is written and the current number
+        returned.
+
+        Refused before any write, with `NexmoValidationError`: a setting the flavour cannot send back
+        while the number carries it (over KPN: `app_id` and the messages callback), because the replace
+        would clear it, unless `allow_clearing=True`; and a number whose voice callback type is the
+        deprecated `app`, which the API refuses to have written back.
         """
         country = validate_country(country)
         msisdn = validate_msisdn_country(validate_msisdn(msisdn), country)
         wanted = validate_update_changes(changes)
+        if self.api == KPN and "app_id" in wanted:
+            raise NexmoValidationError(
+                field="app_id",
+                rule="is only sent on the Vonage flavour (connection extra api=vonage); the KPN API Store "
+                "does not take it",
+                msisdn=msisdn,
+            )
         current = self.get_owned_number(msisdn)
         if current.country and current.country != country:
             raise NexmoValidationError(
@@ -601,30 +784,77 @@ class NexmoNumbersClient:
             raise NexmoValidationError(
                 field="voice_callback_value", rule="requires voice_callback_type", msisdn=msisdn
             )
+        if merged["voice_callback_type"] == DEPRECATED_VOICE_TYPE:
+            raise NexmoValidationError(
+                f"number {msisdn} has voice_callback_type 'app' (value {merged['voice_callback_value']!r}), "
+                "which an update would have to write back",
+                field="voice_callback_type",
+                rule=DEPRECATED_VOICE_RULE + "; pass voice_callback_type='' (or sip/tel) in this update",
+                msisdn=msisdn,
+            )
+        lost = [name for name in _UNSENDABLE[self.api] if getattr(current, name)]
+        if lost and not allow_clearing:
+            raise NexmoValidationError(
+                f"number {msisdn} carries {', '.join(f'{n}={getattr(current, n)!r}' for n in lost)}, "
+                f"which the {self.api} flavour cannot send back; the API replaces every setting on update, "
+                "so this update would clear them",
+                field=lost[0],
+                rule="would be cleared by the update: use the Vonage flavour (api=vonage), or pass "
+                "allow_clearing=True to clear them on purpose",
+                msisdn=msisdn,
+            )
         form = {"country": country, "msisdn": msisdn}
         for name in UPDATE_FIELDS:
+            if name in _UNSENDABLE[self.api]:
+                continue
             if name in _ALWAYS_WRITTEN or merged[name] or name in wanted:
                 form[UPDATE_FIELDS[name]] = merged[name]
+        expected = {name: merged[name] for name, wire in UPDATE_FIELDS.items() if wire in form}
         for name, wire in _PRESERVED.items():  # not settable here, but a replace must not drop them
-            if getattr(current, name):
-                form[wire] = getattr(current, name)
-        # A full-state write is safe to repeat, so update is retried like a read.
-        self._call("POST /number/update", "POST", "/number/update", data=form, msisdn=msisdn)
-        after = self.get_owned_number(msisdn)
-        actual = after.settings()
-        written = [name for name, wire in UPDATE_FIELDS.items() if wire in form]
-        mismatches = {name: (merged[name], actual[name]) for name in written if merged[name] != actual[name]}
-        if mismatches:
-            details = ", ".join(
-                f"{k}: wrote {v[0]!r}, read back {v[1]!r}" for k, v in sorted(mismatches.items())
-            )
-            raise NexmoUpdateNotAppliedError(
-                f"the API answered success but did not apply the update ({details})",
-                operation="POST /number/update",
-                msisdn=msisdn,
-                mismatches=mismatches,
-            )
-        return after
+            if getattr(current, name) and name not in _UNSENDABLE[self.api]:
+                form[wire] = expected[name] = getattr(current, name)
+        if lost:
+            log.warning("Updating %s clears %s on purpose (allow_clearing=True)", msisdn, ", ".join(lost))
+        self._write_update(form, msisdn)
+        return self._read_back(msisdn, expected)
+
+    def _write_update(self, form: dict[str, str], msisdn: str) -> None:
+        """`POST /number/update`; a 420 while `moHttpUrl` is sent names the webhook check it may mean."""
+        try:
+            # A full-state write is safe to repeat, so update is retried like a read.
+            self._call("POST /number/update", "POST", "/number/update", data=form, msisdn=msisdn)
+        except NexmoMethodFailedError as error:
+            url = form.get("moHttpUrl")
+            if not url:
+                raise
+            raise type(error)(
+                f"{error.detail}; the API checks mo_http_url before it accepts an update (which re-sends it "
+                f"as update replaces every setting): its GET to {redact_url(url)} must answer 200 OK",
+                **error._context(),
+                **error._extra_state(),
+            ) from error
+
+    def _read_back(self, msisdn: str, expected: Mapping[str, str]) -> OwnedNumber:
+        """The number once it shows `expected`; a few spaced re-reads absorb a lagging read."""
+        for wait in (*_READ_BACK_WAITS, None):
+            after = self.get_owned_number(msisdn)
+            mismatches = {
+                name: (value, getattr(after, name) or "")
+                for name, value in expected.items()
+                if value != (getattr(after, name) or "")
+            }
+            if not mismatches:
+                return after
+            if wait is not None:
+                log.info("%s does not show the update yet; reading it again in %.2f s", msisdn, wait)
+                self.retry_policy.sleep(wait)
+        details = ", ".join(f"{k}: wrote {v[0]!r}, read back {v[1]!r}" for k, v in sorted(mismatches.items()))
+        raise NexmoUpdateNotAppliedError(
+            f"the API answered success but did not apply the update ({details})",
+            operation="POST /number/update",
+            msisdn=msisdn,
+            mismatches=mismatches,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 

@@ -102,6 +102,9 @@ class NumberPage(BaseModel, Generic[T]):
     numbers: list[T]
     index: int
     size: int
+    #: False when the response carried no usable `count` (then `count` is only what this page holds, and
+    #: paging must not take it for the total).
+    count_given: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +147,9 @@ class BuyResult(_WriteResult):
     resolved by finding the number owned); no money was spent twice either way."""
 
     already_owned: bool = False
+    #: True when the API refused this call with 420 and the account owned the number: it was bought before
+    #: this call (by an earlier try, or by someone else), never by this request. A ledger decides whose.
+    refused_as_owned: bool = False
 
 
 class CancelResult(_WriteResult):

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
 
 __all__ = [
+    "DEPRECATED_VOICE_RULE",
+    "DEPRECATED_VOICE_TYPE",
     "FEATURE_NAMES",
     "NUMBER_TYPES",
     "UPDATE_FIELDS",
@@ -69,6 +71,12 @@ def __getattr__(name: str) -> Any:
 NUMBER_TYPES: tuple[str, ...] = ("landline", "landline-toll-free", "mobile-lvn")
 VOICE_CALLBACK_TYPES: tuple[str, ...] = ("sip", "tel", "app")
 FEATURE_NAMES: tuple[str, ...] = ("SMS", "VOICE", "MMS")
+#: Numbers may still carry it, but writing it fails: the real API answered 500 (nyaruka/rapidpro #2914).
+DEPRECATED_VOICE_TYPE = "app"
+DEPRECATED_VOICE_RULE = (
+    "must not be 'app': that voice callback type is deprecated and the API answers 500 to it; link the "
+    "number to the application with app_id=<application id> (Vonage flavour) instead"
+)
 
 # The API expects these exact strings; note that the order is not alphabetical nor consistent ("SMS,VOICE"
 # but "SMS,MMS,VOICE"), so it is a lookup table rather than a sort.
@@ -430,7 +438,7 @@ def validate_voice_callback(
     if voice_type is None and voice_value is None:
         return None, None
     if voice_type is not None and not isinstance(voice_type, str):
-        raise _fail(type_field, "must be one of sip, tel, app (or '' to clear)", voice_type)
+        raise _fail(type_field, "must be one of sip, tel (or '' to clear)", voice_type)
     if voice_value is not None and not isinstance(voice_value, str):
         raise _fail(value_field, "must be a string (or '' to clear)", voice_value)
     vtype = voice_type.strip().lower() if voice_type is not None else None
@@ -440,11 +448,13 @@ def validate_voice_callback(
     if not vtype:
         raise _fail(
             value_field,
-            "requires voice_callback_type (sip, tel or app) in the same update",
+            "requires voice_callback_type (sip or tel) in the same update",
             voice_value,
         )
+    if vtype == DEPRECATED_VOICE_TYPE:
+        raise _fail(type_field, DEPRECATED_VOICE_RULE, voice_type)
     if vtype not in VOICE_CALLBACK_TYPES:
-        raise _fail(type_field, "must be one of sip, tel, app (or '' to clear)", voice_type)
+        raise _fail(type_field, "must be one of sip, tel (or '' to clear)", voice_type)
     if not vvalue:
         raise _fail(type_field, "requires voice_callback_value in the same update", voice_type)
     if vtype == "sip" and not vvalue.lower().startswith(("sip:", "sips:")):

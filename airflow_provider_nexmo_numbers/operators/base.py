@@ -22,10 +22,11 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
 if TYPE_CHECKING:
     from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+    from airflow_provider_nexmo_numbers.ledger.core import Ledger
 
 DEFAULT_CONN_ID = "nexmo_numbers_default"
 
@@ -115,6 +116,25 @@ def parse_bool(field: str, value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in {"false", "0", "no", ""}:
         return False
     raise validation_error(field, f"must be true or false, got {value!r}")
+
+
+def open_task_ledger(task: BaseOperator, ledger_conn_id: str | None) -> Ledger:
+    """The opened ledger for a money-moving task, or a failed task before any request to the API.
+
+    A ledger that is not configured safely for the executor fails without retries (a retry would find the
+    same configuration); an unreachable one fails with retries (it may come back).
+    """
+    from airflow_provider_nexmo_numbers.ledger.airflow import LedgerConfigError, open_ledger
+    from airflow_provider_nexmo_numbers.ledger.core import LedgerError
+
+    try:
+        return open_ledger(ledger_conn_id)
+    except LedgerConfigError as err:
+        raise AirflowFailException(f"{type(task).__name__} {task.task_id}: {err}") from err
+    except LedgerError as err:
+        raise AirflowException(
+            f"{type(task).__name__} {task.task_id}: {err}; nothing was bought or released"
+        ) from err
 
 
 class NexmoBaseOperator(BaseOperator):

@@ -1,22 +1,21 @@
-"""Buy one number: a given msisdn, or the first affordable match of search criteria. Never twice.
+"""Buy one number: a given msisdn, or the first affordable match of search criteria. Never twice, never
+someone else's.
 
-How a purchase stays single across task retries (a crash, a worker kill or an `execution_timeout` can stop a
-try after the API committed the purchase but before the task recorded it):
+How a purchase stays single (see campaigns/purchasing.py and docs/ledger.md):
 
-1. Within one try the client makes `buy_number` idempotent: after an ambiguous failure (dropped connection,
-   read timeout) it looks at the owned numbers before retrying, and a 420 for a number the account owns is
-   reported as `already_owned`.
-2. Across tries, the operator writes a purchase record (country, msisdn, cost) to Airflow's per-task-instance
-   ``task_state_store`` (Airflow >= 3.3) *before* sending the buy, and reads it first on every try. If the
-   recorded number is owned, the try reports it (`already_owned: true`, with the recorded cost) and buys
-   nothing. XCom cannot carry this: Airflow clears a task's XComs when a new try starts. The record is scoped
-   to (dag_id, run_id, task_id, map_index), so mapped tasks each keep their own, and it survives a
-   clear-and-rerun of the same run (a rerun returns the number it bought instead of buying another; trigger
-   a new run to buy another). Without a task state store (Airflow < 3.3, or `op.execute({})` in a script)
-   the msisdn path is still safe through (1) and (3); the criteria path then logs a warning that it cannot
-   recognise an earlier try's purchase.
-3. The msisdn path is naturally idempotent: a number no longer in the search but owned by the account is
-   reported as `already_owned` instead of failing.
+1. **The ledger** (every Airflow version): before buying, the task claims the msisdn in the ledger (one
+   winner; owner = dag_id/run_id/task_id/map_index), marks the claim "buying" with the price, buys, then
+   records the purchase. A candidate claimed by another owner is skipped; a 420 for a number the account owns
+   through someone else is never this task's purchase (the criteria path moves on to the next candidate). A
+   new try first asks the ledger what this owner bought (or was buying when it was killed) and reports that
+   number (`already_owned: true`) instead of buying another. The ledger is opened before the first request:
+   if it is unreachable or not configured for a distributed executor, the task fails having bought nothing.
+2. Within one try the client makes `buy_number` idempotent: after an ambiguous failure it looks at the owned
+   numbers before retrying.
+3. Second line, where Airflow has one (>= 3.3): the purchase record in the task instance's
+   ``task_state_store``.
+
+A dry run only reads the API and never touches the ledger.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_nexmo_numbers.operators.base import (
     NexmoBaseOperator,
+    open_task_ledger,
     parse_bool,
     parse_money,
     validation,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_nexmo_numbers.client.models import AvailableNumber, OwnedNumber
+    from airflow_provider_nexmo_numbers.ledger.core import Ledger
 
 PURCHASE_RECORD_KEY = "nexmo_numbers_purchase"
 # How many search results the criteria path examines at most for an affordable number (10 full pages).
@@ -85,12 +86,15 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
     :param search_pattern: criteria: 0/``starts_with``, 1/``contains``, 2/``ends_with`` (templated).
     :param max_monthly_cost: refuse numbers costing more per month (EUR, exact decimal; templated).
     :param dry_run: find and price the number, buy nothing (templated).
+    :param ledger_conn_id: the ledger's Airflow connection (templated); see docs/ledger.md.
+    :param target_api_key: Vonage flavour: buy for this subaccount (templated); recorded in the ledger.
     :param nexmo_conn_id: connection id (templated).
 
-    XCom: ``{"country", "msisdn", "type", "features", "cost", "initial_price", "already_owned", "dry_run"}``;
-    ``cost``/``initial_price`` are strings (None when unknown, e.g. a number owned before this task).
-    ``already_owned`` is True when no purchase was made because the account already had the number (also after
-    an earlier try of this task bought it).
+    XCom: ``{"country", "msisdn", "type", "features", "cost", "initial_price", "already_owned", "dry_run",
+    "owner"}``; ``cost``/``initial_price`` are strings (None when unknown, e.g. a number owned before this
+    task). ``already_owned`` is True only when this task bought nothing because the ledger shows an earlier
+    try of this task instance bought the number, or because the account already owned the msisdn you named.
+    ``owner`` is the ledger owner key (None in a dry run).
     """
 
     template_fields: Sequence[str] = (
@@ -103,6 +107,8 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         "search_pattern",
         "max_monthly_cost",
         "dry_run",
+        "ledger_conn_id",
+        "target_api_key",
     )
 
     def __init__(
@@ -116,9 +122,13 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         search_pattern: int | str | None = None,
         max_monthly_cost: str | Decimal | int | float | None = None,
         dry_run: bool | str = False,
+        ledger_conn_id: str | None = None,
+        target_api_key: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.ledger_conn_id = ledger_conn_id
+        self.target_api_key = target_api_key
         self.country = country
         self.msisdn = msisdn
         self.type = type
@@ -151,42 +161,79 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
             None if self.max_monthly_cost is None else parse_money("max_monthly_cost", self.max_monthly_cost)
         )
         dry_run = parse_bool("dry_run", self.dry_run)
-        record = _PurchaseRecord(context)
+        if dry_run:
+            if msisdn is not None:
+                return self._buy_msisdn(country, msisdn, budget, None, "", _PurchaseRecord(None))
+            return self._buy_first_match(country, budget, None, "", _PurchaseRecord(None))
+        # Opened before the first request: no ledger, no purchase.
+        ledger = open_task_ledger(self, self.ledger_conn_id)
+        try:
+            return self._execute(context, country, msisdn, budget, ledger)
+        finally:
+            ledger.close()
 
-        previous = record.get()
-        if previous and previous.get("country") == country and msisdn in (None, previous["msisdn"]):
-            owned = self.hook.find_owned_number(previous["msisdn"])
+    def _execute(
+        self,
+        context: Context,
+        country: str,
+        msisdn: str | None,
+        budget: Decimal | None,
+        ledger: Ledger,
+    ) -> dict[str, Any]:
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import resume_purchase
+        from airflow_provider_nexmo_numbers.ledger.airflow import owner_of
+
+        owner = owner_of(context, self.task_id)
+        record = _PurchaseRecord(context)
+        earlier = resume_purchase(ledger, self.hook, owner=owner, country=country, msisdn=msisdn)
+        if earlier is None:
+            earlier = self._from_task_state_store(record, country, msisdn)
+        if earlier is not None:
+            owned = self.hook.find_owned_number(earlier["msisdn"])
             if owned is not None:
                 self.log.info(
                     "An earlier try of this task instance bought %s (%s); it is owned, nothing to buy.",
-                    previous["msisdn"],
+                    earlier["msisdn"],
                     country,
                 )
-                return self._result(owned, cost=previous.get("cost"), already_owned=True, dry_run=dry_run)
-            self.log.info(
-                "An earlier try recorded buying %s, but the account does not own it; starting afresh.",
-                previous["msisdn"],
-            )
-
+                return {
+                    **self._result(
+                        owned, cost=earlier.get("monthly_cost") or earlier.get("cost"), dry_run=False
+                    ),
+                    "already_owned": True,
+                    "initial_price": earlier.get("initial_price"),
+                    "owner": owner,
+                }
         if msisdn is not None:
-            return self._buy_msisdn(country, msisdn, budget, dry_run, record)
-        if not record.available and not dry_run:
-            self.log.warning(
-                "No task state store in this context (Airflow < 3.3 or a direct execute() call): a retry of "
-                "this task could not recognise a number bought by an earlier try. Prefer msisdn= from a "
-                "search task."
-            )
-        return self._buy_first_match(country, budget, dry_run, record)
+            return self._buy_msisdn(country, msisdn, budget, ledger, owner, record)
+        return self._buy_first_match(country, budget, ledger, owner, record)
+
+    @staticmethod
+    def _from_task_state_store(
+        record: _PurchaseRecord, country: str, msisdn: str | None
+    ) -> dict[str, Any] | None:
+        """The second line: Airflow's task state store (>= 3.3) of this task instance."""
+        previous = record.get()
+        if previous and previous.get("country") == country and msisdn in (None, previous["msisdn"]):
+            return previous
+        return None
 
     def _buy_msisdn(
-        self, country: str, msisdn: str, budget: Decimal | None, dry_run: bool, record: _PurchaseRecord
+        self,
+        country: str,
+        msisdn: str,
+        budget: Decimal | None,
+        ledger: Ledger | None,
+        owner: str,
+        record: _PurchaseRecord,
     ) -> dict[str, Any]:
+        dry_run = ledger is None
         offer = self._fresh_offer(country, msisdn, self.type)
         if offer is None:
             owned = self.hook.find_owned_number(msisdn)
             if owned is not None:
                 self.log.info("%s (%s) is already owned by the account; nothing to buy.", msisdn, country)
-                return self._result(owned, cost=None, already_owned=True, dry_run=dry_run)
+                return {**self._result(owned, dry_run=dry_run), "already_owned": True, "owner": owner or None}
             if budget is not None or dry_run:
                 raise AirflowException(
                     f"msisdn {msisdn} is not available to buy in {country}: a fresh search does not offer it "
@@ -197,14 +244,30 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
             self.log.info(
                 "%s is not in a fresh search of %s; asking the API to buy it anyway.", msisdn, country
             )
-            return self._purchase(country, msisdn, None, dry_run, record)
-        self._check_budget(offer, budget)
-        return self._purchase(country, msisdn, offer, dry_run, record)
+            return self._purchase_named(country, msisdn, None, ledger, owner, record)
+        self._check_offer(offer, budget)
+        return self._purchase_named(country, msisdn, offer, ledger, owner, record)
+
+    def _purchase_named(self, *args: Any) -> dict[str, Any]:
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import Taken
+
+        try:
+            return self._purchase(*args, named=True)
+        except Taken as err:
+            raise AirflowException(f"{err}; nothing bought (retry once it is released or bought)") from err
 
     def _buy_first_match(
-        self, country: str, budget: Decimal | None, dry_run: bool, record: _PurchaseRecord
+        self,
+        country: str,
+        budget: Decimal | None,
+        ledger: Ledger | None,
+        owner: str,
+        record: _PurchaseRecord,
     ) -> dict[str, Any]:
-        examined = 0
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import Taken, offered_cost
+
+        held = {} if ledger is None else ledger.held_elsewhere(owner=owner, campaign=None)
+        examined = taken = anomalies = 0
         for candidate in self.hook.iter_available_numbers(
             country,
             **self.criteria_kwargs(),
@@ -212,33 +275,57 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
             limit=MAX_CANDIDATES,
         ):
             examined += 1
+            if candidate.msisdn in held:
+                taken += 1
+                continue
+            if offered_cost(candidate.cost) is None:
+                anomalies += 1
+                self.log.warning(
+                    "API anomaly: %s is offered at %r per month (negative or not a finite price); skipped.",
+                    candidate.msisdn,
+                    str(candidate.cost),
+                )
+                continue
             if budget is not None:
                 if candidate.cost > budget:
                     continue
                 # Re-read the price right before spending: the pool and its prices can move.
                 fresh = self._fresh_offer(country, candidate.msisdn, candidate.type or self.type)
-                if fresh is None or fresh.cost > budget:
+                if fresh is None or offered_cost(fresh.cost) is None or fresh.cost > budget:
                     self.log.info(
                         "%s is gone or got dearer since the search; trying the next.", candidate.msisdn
                     )
                     continue
                 candidate = fresh
-            return self._purchase(country, candidate.msisdn, candidate, dry_run, record)
+            try:
+                return self._purchase(
+                    country, candidate.msisdn, candidate, ledger, owner, record, named=False
+                )
+            except Taken as err:
+                taken += 1
+                self.log.info("%s; trying the next candidate.", err)
         within = f" at or below max_monthly_cost {budget}" if budget is not None else ""
         raise AirflowException(
             f"No number available in {country} matching type={self.type!r} features={self.features!r} "
             f"pattern={self.pattern!r} search_pattern={self.search_pattern!r}{within} "
-            f"({examined} examined)"
+            f"({examined} examined, {taken} claimed or bought by others, {anomalies} with anomalous prices)"
         )
 
     def _fresh_offer(self, country: str, msisdn: str, number_type: str | None) -> AvailableNumber | None:
         """The number as the search offers it right now (price included), or None (see
         `purchasing.fresh_offer`, shared with the ensure operator)."""
-        from airflow_provider_nexmo_numbers.operators.purchasing import fresh_offer
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import fresh_offer
 
         return fresh_offer(self.hook, country, msisdn, number_type)
 
-    def _check_budget(self, offer: AvailableNumber, budget: Decimal | None) -> None:
+    def _check_offer(self, offer: AvailableNumber, budget: Decimal | None) -> None:
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import offered_cost
+
+        if offered_cost(offer.cost) is None:
+            raise AirflowFailException(
+                f"API anomaly: {offer.msisdn} ({offer.country}) is offered at {str(offer.cost)!r} per "
+                "month, a negative or non-finite price; nothing bought"
+            )
         if budget is not None and offer.cost > budget:
             raise AirflowFailException(
                 f"max_monthly_cost exceeded: {offer.msisdn} ({offer.country}) costs {offer.cost} per month, "
@@ -250,26 +337,43 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         country: str,
         msisdn: str,
         offer: AvailableNumber | None,
-        dry_run: bool,
+        ledger: Ledger | None,
+        owner: str,
         record: _PurchaseRecord,
+        *,
+        named: bool,
     ) -> dict[str, Any]:
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import claimed_purchase
+
         cost = None if offer is None else str(offer.cost)
-        if dry_run:
+        if ledger is None:
             self.log.info(
                 "Dry run: would buy %s (%s) for %s per month; nothing bought.", msisdn, country, cost
             )
-            return self._result(offer, country=country, msisdn=msisdn, already_owned=False, dry_run=True)
+            return self._result(offer, country=country, msisdn=msisdn, dry_run=True)
         # Written before the request so that a try killed mid-purchase leaves a trace for the next try.
         record.set({"country": country, "msisdn": msisdn, "cost": cost, "state": "buying"})
-        result = self.hook.buy_number(country, msisdn)
+        result = claimed_purchase(
+            ledger,
+            self.hook,
+            country=country,
+            msisdn=msisdn,
+            owner=owner,
+            monthly_cost=None if offer is None else offer.cost,
+            initial_price=None if offer is None else offer.initial_price,
+            target_api_key=self.target_api_key or None,
+            named=named,
+        )
         record.set({"country": country, "msisdn": msisdn, "cost": cost, "state": "bought"})
         if result.already_owned:
             self.log.info("%s (%s) was already owned (no second purchase).", msisdn, country)
         else:
             self.log.info("Bought %s (%s) for %s per month.", msisdn, country, cost)
-        return self._result(
-            offer, country=country, msisdn=msisdn, already_owned=result.already_owned, dry_run=False
-        )
+        return {
+            **self._result(offer, country=country, msisdn=msisdn, dry_run=False),
+            "already_owned": result.already_owned,
+            "owner": owner,
+        }
 
     @staticmethod
     def _result(
@@ -278,7 +382,6 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         country: str | None = None,
         msisdn: str | None = None,
         cost: str | None = None,
-        already_owned: bool,
         dry_run: bool,
     ) -> dict[str, Any]:
         data = number.to_dict() if number is not None else {}
@@ -289,6 +392,7 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
             "features": data.get("features", []),
             "cost": data.get("cost", cost),
             "initial_price": data.get("initial_price"),
-            "already_owned": already_owned,
+            "already_owned": False,
             "dry_run": dry_run,
+            "owner": None,
         }

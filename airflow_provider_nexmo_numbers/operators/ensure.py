@@ -1,23 +1,27 @@
 """Provisioning campaigns: declare the numbers you want, get a plan, then apply it.
 
 `NexmoEnsureNumbersOperator` reads the account (owned numbers, and available numbers only when something must
-be bought), builds a `Plan` (pure, see plan.py), logs it as a table, and unless ``dry_run`` applies it:
-reconfigure and adopt first (free), then buy cheapest-first at a freshly re-read price, configuring each
+be bought), builds a `Plan` (pure, see campaigns/plan.py), logs it as a table, and unless ``dry_run`` applies
+it: reconfigure and adopt first (free), then buy cheapest-first at a freshly re-read price, configuring each
 number right after its purchase, then verify by reading the account again. Purchases stop early when the API
-refuses them outright (address-required country, repeated 420s; see purchasing.py). Re-running on an account
-that already matches makes read requests only.
+refuses them outright (address-required country, repeated 420s; see campaigns/purchasing.py). Re-running on an
+account that already matches makes read requests only.
 
-Crash-resume (a try stopped after a purchase but before that number was configured) has two layers:
+Money safety across workers comes from the ledger (docs/ledger.md):
 
-1. **Purchase journal** (Airflow >= 3.3): before each buy the operator records the msisdn, country and cost in
-   the task instance's ``task_state_store``, which survives retries of the same task instance (XCom does not:
-   Airflow clears a task's XComs when a new try starts). A later try passes the journal to the planner as
-   ``claimed``: those numbers are adopted and configured first, even with ``adopt_unconfigured=False``, and
-   their recorded costs count towards the budget.
-2. **Adopting unconfigured numbers** (``adopt_unconfigured=True``, the default): an owned number that matches
-   the identity criteria and carries no setting at all is what a purchase looks like before configuration, so
-   it fills the gap before anything is bought. This also covers a new DAG run after a run that failed for
-   good, and ``execute()`` outside Airflow (no task state store there).
+- **Campaign lease**: a run holds the campaign's lease (the campaign is its selector) while it plans and
+  applies; a second run of the same campaign waits up to ``lease_wait`` seconds, then fails naming the holder.
+- **Claims**: every purchase is claimed in the ledger first and recorded with its cost and campaign after
+  (campaigns/purchasing.py); numbers another owner claims or another campaign holds are neither bought nor
+  adopted.
+- **Crash-resume on every Airflow version**: numbers the ledger records for this campaign are the campaign's
+  (adopted first, configured, at their recorded cost), including a purchase whose try was killed between the
+  buy and its record (its claim says "buying" and the account owns it). The purchase journal in Airflow's
+  ``task_state_store`` (>= 3.3) stays as a second line; ``adopt_unconfigured`` (owned numbers with no
+  setting, not held by anyone in the ledger) as a third.
+- **Budgets** count the ledger's recorded cost for numbers it knows; ``known_costs`` and
+  ``assumed_cost_per_owned_number`` only for numbers bought outside it. Initial (one-off) prices from the
+  search are shown in the plan and recorded.
 
 Either way the client's `buy_number` is idempotent within a try (it looks before retrying an ambiguous
 failure), so no msisdn is ever bought twice.
@@ -31,26 +35,34 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from airflow_provider_nexmo_numbers.campaigns.plan import Plan, PlanItem, build_plan, settings_diff
+from airflow_provider_nexmo_numbers.campaigns.purchasing import buy_planned, fresh_offer
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector
 from airflow_provider_nexmo_numbers.operators.base import (
     NexmoBaseOperator,
+    open_task_ledger,
     parse_bool,
     parse_int,
     parse_money,
     validation,
     validation_error,
 )
-from airflow_provider_nexmo_numbers.operators.plan import Plan, PlanItem, build_plan, settings_diff
-from airflow_provider_nexmo_numbers.operators.purchasing import buy_planned, fresh_offer
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+    from airflow_provider_nexmo_numbers.ledger.core import Ledger
 
 JOURNAL_KEY = "nexmo_numbers_ensure_purchases"
 ON_SHORTFALL = ("fail", "warn")
 DEFAULT_SEARCH_LIMIT = 1000
+#: Most numbers one campaign may want: bounded before the wire (a typo such as 10**12 fails at once).
+MAX_COUNT = 1000
+#: How long a second run of the same campaign waits for the first to finish, and how long a lease lasts if
+#: its holder dies without releasing it.
+DEFAULT_LEASE_WAIT = 300
+DEFAULT_LEASE_SECONDS = 3600
 
 
 class PurchaseJournal:
@@ -113,6 +125,11 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         request, without retries; ``warn``: apply what fits and report the shortfall (templated).
     :param dry_run: plan only, write nothing (templated).
     :param search_limit: examine at most this many available numbers when choosing what to buy (templated).
+    :param campaign: the campaign's name in the ledger (templated); default: the selector, described. Two
+        runs with the same campaign never apply at once.
+    :param lease_wait: seconds a run waits for another run of the same campaign to finish (templated).
+    :param lease_seconds: how long the campaign lease lasts if its holder dies (templated).
+    :param ledger_conn_id: the ledger's Airflow connection (templated); see docs/ledger.md.
     :param nexmo_conn_id: connection id (templated).
 
     XCom: ``{"dry_run", "plan": Plan.to_dict(), "applied": {"reconfigured", "adopted", "bought", "skipped",
@@ -132,6 +149,10 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         "on_shortfall",
         "dry_run",
         "search_limit",
+        "campaign",
+        "lease_wait",
+        "lease_seconds",
+        "ledger_conn_id",
     )
     template_fields_renderers = {"selector": "json", "configuration": "json", "known_costs": "json"}
 
@@ -149,9 +170,17 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         on_shortfall: str = "fail",
         dry_run: bool | str = False,
         search_limit: int | str = DEFAULT_SEARCH_LIMIT,
+        campaign: str | None = None,
+        lease_wait: int | str = DEFAULT_LEASE_WAIT,
+        lease_seconds: int | str = DEFAULT_LEASE_SECONDS,
+        ledger_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.campaign = campaign
+        self.lease_wait = lease_wait
+        self.lease_seconds = lease_seconds
+        self.ledger_conn_id = ledger_conn_id
         # Kept as plain data so it can be templated and serialized with the DAG.
         self.selector = selector.to_dict() if isinstance(selector, NumberSelector) else selector
         self.count = count
@@ -214,7 +243,9 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
 
     def validate_inputs(self) -> None:
         selector = self.check_input("selector", self._parse_selector, optional=False)
-        self.check_input("count", lambda v: parse_int("count", v, minimum=0), optional=False)
+        self.check_input(
+            "count", lambda v: parse_int("count", v, minimum=0, maximum=MAX_COUNT), optional=False
+        )
         if not self.any_late("selector", "configuration"):
             self._parse_configuration(self.configuration, selector)
         self.check_input("max_monthly_cost", lambda v: parse_money("max_monthly_cost", v))
@@ -227,13 +258,16 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         self.check_input("on_shortfall", self._parse_on_shortfall, optional=False)
         self.check_input("dry_run", lambda v: parse_bool("dry_run", v), optional=False)
         self.check_input("search_limit", lambda v: parse_int("search_limit", v, minimum=1), optional=False)
+        self.check_input("lease_wait", lambda v: parse_int("lease_wait", v, minimum=0), optional=False)
+        self.check_input("lease_seconds", lambda v: parse_int("lease_seconds", v, minimum=1), optional=False)
+        self.check_input("campaign", lambda v: _parse_campaign(v))
 
     # -- execution -------------------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
         self.validate_before_requests()
         selector = self._parse_selector(self.selector)
-        count = parse_int("count", self.count, minimum=0)
+        count = parse_int("count", self.count, minimum=0, maximum=MAX_COUNT)
         configuration = self._parse_configuration(self.configuration, selector)
         max_cost = (
             None if self.max_monthly_cost is None else parse_money("max_monthly_cost", self.max_monthly_cost)
@@ -249,7 +283,55 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         on_shortfall = self._parse_on_shortfall(self.on_shortfall)
         dry_run = parse_bool("dry_run", self.dry_run)
         search_limit = parse_int("search_limit", self.search_limit, minimum=1)
+        name = _parse_campaign(self.campaign) if self.campaign is not None else selector.describe()
+        from airflow_provider_nexmo_numbers.ledger.airflow import owner_of
 
+        owner = owner_of(context, self.task_id)
+        args = {
+            "selector": selector,
+            "count": count,
+            "configuration": configuration,
+            "max_cost": max_cost,
+            "budget": budget,
+            "assumed": assumed,
+            "known": known,
+            "adopt": adopt,
+            "on_shortfall": on_shortfall,
+            "dry_run": dry_run,
+            "search_limit": search_limit,
+        }
+        ledger = None if dry_run else open_task_ledger(self, self.ledger_conn_id)  # before any request
+        if ledger is None:
+            return self._run(context, args, None, owner, name)
+        from airflow_provider_nexmo_numbers.ledger.core import LeaseHeldError
+
+        try:
+            try:
+                ledger.acquire_lease(
+                    name,
+                    owner,
+                    lease_seconds=parse_int("lease_seconds", self.lease_seconds, minimum=1),
+                    wait_seconds=parse_int("lease_wait", self.lease_wait, minimum=0),
+                )
+            except LeaseHeldError as err:
+                raise AirflowException(
+                    f"{type(self).__name__} {self.task_id}: {err}; nothing was changed"
+                ) from err
+            try:
+                return self._run(context, args, ledger, owner, name)
+            finally:
+                ledger.release_lease(name, owner)
+        finally:
+            ledger.close()
+
+    def _run(
+        self, context: Context, args: dict[str, Any], ledger: Ledger | None, owner: str, name: str
+    ) -> dict[str, Any]:
+        """Plan and (unless a dry run) apply, holding the campaign lease when ``ledger`` is given."""
+        selector, count, configuration = args["selector"], args["count"], args["configuration"]
+        max_cost, budget, assumed, known = args["max_cost"], args["budget"], args["assumed"], args["known"]
+        adopt, on_shortfall, dry_run = args["adopt"], args["on_shortfall"], args["dry_run"]
+        search_limit = args["search_limit"]
         hook = self.hook
         journal = PurchaseJournal(context)
         if journal.entries:
@@ -260,13 +342,28 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         country = selector.country
         assert country is not None  # _parse_selector guarantees it
 
-        def candidates() -> Iterator[Any]:
-            return hook.iter_available_numbers(
-                country, **selector.search_kwargs(), page_size=100, limit=search_limit
+        # The account first, the ledger after: a purchase recorded meanwhile is then seen in the ledger.
+        owned = list(hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100))
+        view = _LedgerView.read(ledger, owner, name, {n.msisdn for n in owned}, self.log)
+        if view.held:
+            self.log.info(
+                "Held elsewhere in the ledger (neither adopted nor bought): %s",
+                ", ".join(f"{m} ({who})" for m, who in sorted(view.held.items())),
             )
 
+        def ours_or_free(number: Any) -> bool:
+            return number.msisdn not in view.held or (
+                bool(selector.marker) and selector.matches_marker(number)
+            )
+
+        def candidates() -> Iterator[Any]:
+            found = hook.iter_available_numbers(
+                country, **selector.search_kwargs(), page_size=100, limit=search_limit
+            )
+            return (number for number in found if number.msisdn not in view.held)
+
         plan = build_plan(
-            owned=hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100),
+            owned=[n for n in owned if ours_or_free(n)],
             selector=selector,
             count=count,
             candidates=candidates,
@@ -274,9 +371,10 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             max_monthly_cost=max_cost,
             monthly_budget=budget,
             assumed_cost_per_owned_number=assumed,
-            known_costs={**known, **journal.costs()},
+            # The ledger's recorded costs win: known_costs and the assumption are for numbers bought outside.
+            known_costs={**known, **journal.costs(), **view.costs},
             adopt_unconfigured=adopt,
-            claimed=journal.entries,
+            claimed=[*journal.entries, *view.mine],
             candidate_limit=search_limit,
         )
         self.log.info("Campaign plan%s:\n%s", " (dry run)" if dry_run else "", plan.render_table())
@@ -309,7 +407,10 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             result["verified"] = True  # the plan was built from a fresh read of the account
             return result
 
-        applied, campaign, writes = self._apply(hook, plan, configuration, budget, journal)
+        self._check_balance(hook, plan)
+        applied, campaign, writes = self._apply(
+            hook, plan, configuration, budget, journal, ledger, owner, name
+        )
         result["applied"] = applied
         result["write_requests"] = writes
         result["msisdns"] = sorted(item.msisdn for item in campaign)
@@ -353,6 +454,9 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         configuration: Mapping[str, str],
         budget: Decimal | None,
         journal: PurchaseJournal,
+        ledger: Ledger,
+        owner: str,
+        name: str,
     ) -> tuple[dict[str, Any], list[PlanItem], int]:
         """Reconfigure and adopt, then buy + configure one number at a time, each at its fresh price, within
         the limits (see purchasing.buy_planned)."""
@@ -366,6 +470,16 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             "skipped": [],
             "stopped": None,
         }
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import Taken, claimed_purchase
+
+        for item in (*plan.keep, *plan.reconfigure, *plan.adopt):
+            # The ledger learns which numbers the campaign holds (also those bought outside it); a number
+            # another owner or campaign took meanwhile is not the campaign's.
+            if not ledger.assign(item.msisdn, item.country, owner=owner, campaign=name):
+                raise AirflowException(
+                    f"{item.msisdn} was taken by another owner or campaign in the ledger while planning; "
+                    "nothing more was changed, a retry plans again"
+                )
         campaign: list[PlanItem] = list(plan.keep)
         for item in (*plan.reconfigure, *plan.adopt):
             if item.changes:  # an adopted number may already carry everything: nothing to send
@@ -388,8 +502,17 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             nonlocal writes
             journal.record(item, configured=False)  # before the purchase: a crash after it is recognised
             try:
-                bought = hook.buy_number(item.country, item.msisdn)
-            except NexmoMethodFailedError:
+                bought = claimed_purchase(
+                    ledger,
+                    hook,
+                    country=item.country,
+                    msisdn=item.msisdn,
+                    owner=owner,
+                    campaign=name,
+                    monthly_cost=item.monthly_cost,
+                    initial_price=item.initial_price,
+                )
+            except (NexmoMethodFailedError, Taken):
                 journal.forget(item.msisdn)
                 raise
             writes += 1
@@ -427,6 +550,21 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             campaign.append(item)
         campaign.sort(key=lambda i: i.msisdn)
         return applied, campaign, writes
+
+    def _check_balance(self, hook: NexmoNumbersHook, plan: Plan) -> None:
+        """Vonage flavour: refuse, before buying, a plan whose first month (monthly cost plus initial prices
+        of the new numbers) exceeds the account balance. Flavours without a balance (KPN) return None."""
+        get_balance = getattr(hook, "get_balance", None)
+        if not plan.buy or get_balance is None:
+            return
+        balance = get_balance()
+        if balance is not None and plan.first_month_cost > Decimal(str(balance)):
+            raise AirflowFailException(
+                f"{type(self).__name__} {self.task_id}: the plan's first month costs EUR "
+                f"{plan.first_month_cost} (EUR {plan.purchase_cost} monthly + EUR {plan.initial_cost} "
+                f"initial prices of {len(plan.buy)} new number(s)), above the account balance EUR {balance}; "
+                "nothing was bought"
+            )
 
     @staticmethod
     def _check_settings(number: Any, configuration: Mapping[str, str], msisdn: str) -> None:
@@ -467,3 +605,66 @@ def _costs(items: Sequence[PlanItem]) -> dict[str, str]:
         for item in items
         if item.monthly_cost is not None and item.cost_basis in ("search", "known")
     }
+
+
+def _parse_campaign(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise validation_error(
+            "campaign", f"must be a non-empty name of at most 200 characters, got {value!r}"
+        )
+    return value.strip()
+
+
+class _LedgerView:
+    """What the ledger says about a campaign at planning time: ``held`` (msisdn -> by whom: claimed by
+    another owner or held by another campaign), ``mine`` (numbers it records for this campaign, owned by the
+    account) and ``costs`` (their recorded monthly costs)."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, str] = {}
+        self.mine: list[str] = []
+        self.costs: dict[str, Decimal] = {}
+
+    @classmethod
+    def read(cls, ledger: Ledger | None, owner: str, name: str, owned: set[str], log: Any) -> _LedgerView:
+        view = cls()
+        if ledger is None:
+            return view
+        # A purchase of this campaign whose try was killed between the buy and its record: the lease says
+        # that try is gone, the account says whether it bought.
+        for claim in ledger.claims(campaign=name):
+            if claim["owner"] != owner and claim["state"] == "buying":
+                if claim["msisdn"] in owned:
+                    ledger.record_purchase(
+                        msisdn=claim["msisdn"],
+                        country=claim["country"],
+                        owner=claim["owner"],
+                        campaign=name,
+                        monthly_cost=claim["monthly_cost"],
+                        initial_price=claim["initial_price"],
+                    )
+                    log.info(
+                        "%s: bought for this campaign by %s, recorded now", claim["msisdn"], claim["owner"]
+                    )
+                else:
+                    ledger.drop_claim(claim["msisdn"], claim["owner"])
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import resume_purchase
+
+        resume_purchase(ledger, _OwnedSet(owned), owner=owner)
+        view.held = ledger.held_elsewhere(owner=owner, campaign=name)
+        for row in ledger.numbers(campaign=name):
+            if row["msisdn"] in owned:
+                view.mine.append(row["msisdn"])
+                if row["monthly_cost"] is not None:
+                    view.costs[row["msisdn"]] = Decimal(row["monthly_cost"])
+        return view
+
+
+class _OwnedSet:
+    """`find_owned_number` over a listing already read (no extra request per number)."""
+
+    def __init__(self, owned: set[str]) -> None:
+        self._owned = owned
+
+    def find_owned_number(self, msisdn: str) -> Any:
+        return msisdn if msisdn in self._owned else None

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector
 from airflow_provider_nexmo_numbers.operators.base import (
     NexmoBaseOperator,
     parse_bool,
@@ -29,7 +30,6 @@ from airflow_provider_nexmo_numbers.operators.base import (
     validation,
     validation_error,
 )
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

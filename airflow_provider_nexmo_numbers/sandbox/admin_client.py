@@ -101,8 +101,9 @@ class SandboxAdmin:
         seconds: float | None = None,
     ) -> dict[str, Any]:
         """One-shot fault(s) for the next matching request(s): kind "status", "hang", "drop_after_commit",
-        "revoke_token" or "error_code" (HTTP 200 with error-code `status`); operation like "POST /number/buy"
-        or "token"; None = any API operation."""
+        "revoke_token", "error_code" (HTTP 200 with error-code `status`) or "taken" (another customer buys
+        the number just before this buy: 420; operation "POST /number/buy"); operation like
+        "POST /number/buy" or "token"; None = any API operation."""
         return self._call(
             "POST",
             "/faults/queue",
@@ -136,18 +137,35 @@ class SandboxAdmin:
         webhook_check: bool | None = None,
         token_ttl: int | None = None,
         webhook_timeout: float | None = None,
+        webhook_allow_loopback: bool | None = None,
+        strict: bool | None = None,
+        read_lag: float | None = None,
     ) -> dict[str, Any]:
-        """Runtime settings: webhook readiness check on/off, TTL of tokens issued from now on."""
+        """Runtime settings: webhook readiness check on/off, TTL of tokens issued from now on, whether the
+        webhook check may reach loopback/private hosts (the real one cannot), the opt-in strict parameter
+        mode, and the read-after-write lag of updates in seconds. A reset restores the start config."""
         body = {
             k: v
             for k, v in {
                 "webhook_check": webhook_check,
                 "token_ttl": token_ttl,
                 "webhook_timeout": webhook_timeout,
+                "webhook_allow_loopback": webhook_allow_loopback,
+                "strict": strict,
+                "read_lag": read_lag,
             }.items()
             if v is not None
         }
         return self._call("POST", "/settings", body)
+
+    def set_balance(
+        self, value: float, *, auto_reload: bool = False, client_id: str | None = None
+    ) -> dict[str, Any]:
+        """Set an account's balance in EUR (every account when `client_id` is None). Without auto-reload
+        purchases lower it and one it cannot pay is the API's 420 (no credit)."""
+        return self._call(
+            "POST", "/balance", {"value": value, "auto_reload": auto_reload, "client_id": client_id}
+        )
 
     def seed_owned(
         self, n: int, client_id: str | None = None, country: str = "GB", configured: bool = True

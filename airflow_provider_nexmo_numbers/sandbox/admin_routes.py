@@ -172,10 +172,27 @@ async def tokens(request: Request) -> Any:
 @router.post("/settings")
 @admin
 async def settings(request: Request) -> Any:
-    data = _only(await _body(request), "webhook_check", "token_ttl", "webhook_timeout")
+    data = _only(
+        await _body(request),
+        "webhook_check",
+        "token_ttl",
+        "webhook_timeout",
+        "webhook_allow_loopback",
+        "strict",
+        "read_lag",
+    )
     sb = _sb(request)
     if "webhook_check" in data:
         sb.webhook_check = bool(data["webhook_check"])
+    if "webhook_allow_loopback" in data:
+        sb.checker.allow_loopback = bool(data["webhook_allow_loopback"])
+    if "strict" in data:
+        sb.strict = bool(data["strict"])
+    if "read_lag" in data:
+        if float(data["read_lag"]) < 0:
+            raise ValueError("read_lag must be >= 0")
+        sb.read_lag = float(data["read_lag"])
+        sb.lagging.clear()
     if "token_ttl" in data:
         if int(data["token_ttl"]) < 1:
             raise ValueError("token_ttl must be >= 1")
@@ -183,6 +200,21 @@ async def settings(request: Request) -> Any:
     if "webhook_timeout" in data:
         sb.checker.timeout = float(data["webhook_timeout"])
     return sb.settings()
+
+
+@router.post("/balance")
+@admin
+async def set_balance(request: Request) -> Any:
+    data = _only(await _body(request), "value", "auto_reload", "client_id")
+    sb = _sb(request)
+    client_id = data.get("client_id")
+    sb.inventory.set_balance(
+        None if client_id is None else _client(sb, client_id),
+        data.get("value", 100.0),
+        bool(data.get("auto_reload", False)),
+    )
+    account = sb.inventory.accounts[_client(sb, client_id)]
+    return {"value": float(account.balance), "autoReload": account.auto_reload}
 
 
 @router.post("/owned")

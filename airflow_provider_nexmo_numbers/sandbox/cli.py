@@ -102,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-webhook-check", action="store_true", help="skip the moHttpUrl readiness GET on update"
     )
     parser.add_argument(
+        "--webhook-allow-loopback",
+        action="store_true",
+        help="let the readiness GET reach loopback/private hosts (the real API's check cannot)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="opt-in strict parameters: canonical feature order, lower-case booleans, upper-case country",
+    )
+    parser.add_argument(
         "--webhook-timeout", type=float, default=d.webhook_timeout, help="readiness GET timeout, s"
     )
     parser.add_argument(
@@ -151,6 +161,8 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SandboxCo
         token_ttl=args.token_ttl,
         quota_rps=args.quota_rps,
         webhook_check=not args.no_webhook_check,
+        webhook_allow_loopback=args.webhook_allow_loopback,
+        strict=args.strict,
         webhook_timeout=args.webhook_timeout,
         demo_webhook_delay=args.demo_webhook_delay,
         vonage_direct=not args.no_vonage,

@@ -72,6 +72,20 @@ class SandboxConfig:
     quota_rps: float | None = None
     webhook_check: bool = True
     webhook_timeout: float = 2.0
+    #: The real check runs from Vonage's network, which cannot reach loopback or private addresses: the
+    #: sandbox fails a webhook on such a host unless this is True (tests and the demo serve webhooks on
+    #: 127.0.0.1 and turn it on explicitly).
+    webhook_allow_loopback: bool = False
+    #: Opt-in strictness beyond any evidence (features only in the canonical order, lower-case
+    #: `true`/`false`, upper-case country): 400 like the API's other parameter errors.
+    strict: bool = False
+    #: Seconds during which `GET /account/numbers` still shows a number as it was before an update.
+    read_lag: float = 0.0
+    #: Account balance in EUR (`GET /account/get-balance`). With `auto_reload` (the default) buying never
+    #: lowers it; without, a purchase costs its monthly price plus set-up price and a purchase the balance
+    #: cannot pay is the API's 420 "method failed".
+    balance: float = 100.0
+    auto_reload: bool = True
     #: Delay before the built-in "demo" webhook (GET /_sandbox/webhooks/demo) starts answering 200.
     demo_webhook_delay: float = 5.0
     #: KPN documents "by default it takes landline" for search without `type`; Vonage direct has no default.
@@ -105,6 +119,8 @@ class SandboxConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"SandboxConfig.{name} must be between 0 and 1, got {value!r}")
+        if self.read_lag < 0:
+            raise ValueError("SandboxConfig.read_lag must be >= 0")
         if self.owned_numbers < 0:
             raise ValueError("SandboxConfig.owned_numbers must be >= 0")
         if self.quota_rps is not None and self.quota_rps <= 0:

@@ -42,6 +42,12 @@ class Sandbox:
         self.tokens.clear()
         self.tokens.ttl = cfg.token_ttl
         self.webhook_check = cfg.webhook_check
+        self.checker.allow_loopback = cfg.webhook_allow_loopback
+        self.strict = cfg.strict
+        self.read_lag = cfg.read_lag
+        #: (client id, msisdn) -> (monotonic deadline, the record as it was before the last update)
+        self.lagging: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self.inventory.set_balance(None, cfg.balance, cfg.auto_reload)
         self.checker.timeout = cfg.webhook_timeout
         self.webhooks = DemoWebhooks(cfg.demo_webhook_delay)
         self.search_fragments: tuple[dict[str, bytes], dict[str, bytes]] = ({}, {})
@@ -50,6 +56,9 @@ class Sandbox:
     def settings(self) -> dict[str, Any]:
         return {
             "webhook_check": self.webhook_check,
+            "webhook_allow_loopback": self.checker.allow_loopback,
+            "strict": self.strict,
+            "read_lag": self.read_lag,
             "token_ttl": self.tokens.ttl,
             "webhook_timeout": self.checker.timeout,
             "quota_rps": self.quota.rps,

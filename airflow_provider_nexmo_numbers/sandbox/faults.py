@@ -22,7 +22,8 @@ from .stats import OPERATIONS, TOKEN, WRITE_OPERATIONS
 
 log = logging.getLogger(__name__)
 
-KINDS = ("status", "hang", "drop_after_commit", "revoke_token", "error_code")
+#: "taken": another customer buys the number between our search and our buy (the buy then gets the 420).
+KINDS = ("status", "hang", "drop_after_commit", "revoke_token", "error_code", "taken")
 CONTROL_KEY = "nexmo_sandbox.control"
 
 
@@ -107,6 +108,8 @@ class FaultInjector:
             raise ValueError("a 'status' fault needs status between 400 and 599")
         if kind == "error_code" and (status is None or int(status) == 200 or operation == TOKEN):
             raise ValueError("an 'error_code' fault needs status (the error-code, not 200), not the token")
+        if kind == "taken" and operation != "POST /number/buy":
+            raise ValueError("a 'taken' fault targets operation 'POST /number/buy'")
         if kind == "drop_after_commit" and operation == TOKEN:
             raise ValueError("drop_after_commit cannot target the token endpoint")
         if int(count) < 1:

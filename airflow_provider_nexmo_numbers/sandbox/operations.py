@@ -1,13 +1,15 @@
 """The five Numbers API operations behind one request pipeline shared by both flavours.
 
 Pipeline, in the order the real stack applies it: read the body -> authenticate (KPN bearer token, or Vonage
-api_key/api_secret) -> gateway quota -> injected latency/faults -> content type -> parameters (400) ->
-business rules (420) -> commit -> answer (or drop the connection after the commit).
+api_key/api_secret) -> gateway quota (KPN only: Apigee's quota headers) -> injected latency/faults ->
+parameters (400; a body that is not a form has no parameters) -> business rules (420) -> commit -> answer
+(or drop the connection after the commit). Where each behaviour comes from: docs/sandbox.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,8 +22,8 @@ from . import params as p
 from .core import Sandbox
 from .faults import CONTROL_KEY, Fault
 from .gateway import basic_credentials
-from .pool import MMS, NumberSpec
-from .state import Account
+from .pool import NumberSpec
+from .state import Account, owned_wire
 from .stats import OPERATIONS
 from .wire import (
     ADDRESS_REQUIRED,
@@ -42,7 +44,8 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
 FORM = "application/x-www-form-urlencoded"
-MSG_415 = f"Unsupported Media Type: send the body as {FORM}"
+#: What the real API answers to a POST whose body is not a form (vonage-ruby-sdk #95): it sees no parameter.
+NOT_A_FORM_BODY = {"country": p.REQUIRED}
 _AUTH = frozenset({"api_key", "api_secret"})
 _PAGING = frozenset({"index", "size", "pattern", "search_pattern"})
 KNOWN = {
@@ -82,6 +85,8 @@ class Call:
     client_id: str
     params: Mapping[str, str]
     headers: dict[str, str] = field(default_factory=dict)
+    #: A fault the handler plays itself (e.g. "taken": someone else buys the number first).
+    fault: Fault | None = None
 
     @property
     def account(self) -> Account:
@@ -102,7 +107,7 @@ def _finish(
     return json_response(body, status, headers)
 
 
-def _vonage_identity(sb: Sandbox, request: Request, form: Mapping[str, str] | None) -> str | None:
+def vonage_identity(sb: Sandbox, request: Request, form: Mapping[str, str] | None) -> str | None:
     creds = basic_credentials(request.headers.get("authorization"))
     if creds is None:
         source: Mapping[str, str] = request.query_params
@@ -144,12 +149,14 @@ async def serve(sb: Sandbox, request: Request, op: str, *, kpn: bool) -> Respons
         if client_id is None:
             return _finish(sb, op, 401, fault_body or FAULT_INVALID_TOKEN)
     else:
-        client_id = _vonage_identity(sb, request, form)
+        client_id = vonage_identity(sb, request, form)
         if client_id is None:
             return _finish(sb, op, 401, envelope(401, AUTH_FAILED))
 
-    # 2. gateway quota (per client id)
+    # 2. gateway quota (per client id); only KPN's gateway (Apigee) sends quota headers
     allowed, quota_headers = sb.quota.check(client_id)
+    if not kpn:
+        quota_headers = {}
     if not allowed:
         body_429 = quota_fault(client_id) if kpn else envelope(429, "too many requests")
         return _finish(sb, op, 429, body_429, quota_headers)
@@ -166,12 +173,11 @@ async def serve(sb: Sandbox, request: Request, op: str, *, kpn: bool) -> Respons
             return early
         drop = fault.kind == "drop_after_commit"
 
-    # 4. content type
+    # 4. parameters: a body that is not a form carries none, and country is the first one checked
     params: Mapping[str, str] = request.query_params if not post else (form or {})
-    call = Call(sb, op, kpn, client_id, params, quota_headers)
+    call = Call(sb, op, kpn, client_id, params, quota_headers, fault)
     if post and form is None:
-        response = call.answer(415, envelope(415, MSG_415), f"content type {content_type!r}")
-        response.headers["Accept-Post"] = FORM
+        response = call.answer(400, NOT_A_FORM_BODY, f"body is not {FORM} (content type {content_type!r})")
     else:
         for name in p.unknown_fields(params, KNOWN[op, kpn]):
             sb.stats.unknown_fields[name] += 1
@@ -217,7 +223,7 @@ async def _apply_fault(
         extra = {**headers, REASON_HEADER: "injected fault"}
         body = injected_error_body(fault.status or 500, kpn=False, identifier=client_id)
         return _finish(sb, op, 200, body, extra)
-    return None  # drop_after_commit: handled after the operation ran
+    return None  # drop_after_commit: handled after the operation ran; taken: by the buy handler
 
 
 def _bad_request(call: Call, errors: p.Errors) -> Response:
@@ -233,10 +239,11 @@ async def list_owned(call: Call) -> Response:
     index, size = p.paging(call.params, errors)
     pattern, mode = p.pattern(call.params, errors)
     country = application_id = has_application = None
+    strict = call.sb.strict
     if not call.kpn:
-        country = p.country(call.params, errors, required=False)
+        country = p.country(call.params, errors, required=False, strict=strict)
         application_id = p.opt(call.params, "application_id")
-        has_application = p.boolean(call.params, "has_application", errors)
+        has_application = p.boolean(call.params, "has_application", errors, strict=strict)
     if errors:
         return _bad_request(call, errors)
     account = call.account
@@ -246,9 +253,16 @@ async def list_owned(call: Call) -> Response:
     start = lo + (index - 1) * size
     if start >= hi:
         return call.answer(200, EMPTY_BODY)
-    return call.answer(
-        200, _page(hi - lo, account.fragments(numbers[start : min(hi, start + size)], kpn=call.kpn))
-    )
+    page = numbers[start : min(hi, start + size)]
+    fragments = account.fragments(page, kpn=call.kpn)
+    lagging = call.sb.lagging
+    if lagging:  # a read-after-write lag: recently updated numbers still show their old record
+        now = time.monotonic()
+        for i, msisdn in enumerate(page):
+            stale = lagging.get((call.client_id, msisdn))
+            if stale is not None and now < stale[0]:
+                fragments[i] = dumps(owned_wire(stale[1], kpn=call.kpn))
+    return call.answer(200, _page(hi - lo, fragments))
 
 
 def _available_wire(spec: NumberSpec, kpn: bool) -> bytes:
@@ -257,7 +271,7 @@ def _available_wire(spec: NumberSpec, kpn: bool) -> bytes:
         "msisdn": spec.msisdn,
         "type": spec.type,
         "cost": spec.cost,
-        "features": [f for f in spec.features if not (kpn and f == MMS)],
+        "features": list(spec.features),
     }
     if spec.initial_price is not None:
         data["initialPrice"] = spec.initial_price
@@ -266,9 +280,9 @@ def _available_wire(spec: NumberSpec, kpn: bool) -> bytes:
 
 async def search(call: Call) -> Response:
     errors: p.Errors = {}
-    country = p.country(call.params, errors, required=True)
+    country = p.country(call.params, errors, required=True, strict=call.sb.strict)
     number_type = p.number_type(call.params, errors)
-    wanted = p.features(call.params, errors, kpn=call.kpn)
+    wanted = p.features(call.params, errors, kpn=call.kpn, strict=call.sb.strict)
     pattern, mode = p.pattern(call.params, errors)
     index, size = p.paging(call.params, errors)
     if errors or country is None:
@@ -322,7 +336,7 @@ async def cancel(call: Call) -> Response:
 
 async def _buy_or_cancel(call: Call, *, buying: bool) -> Response:
     errors: p.Errors = {}
-    country = p.country(call.params, errors, required=True)
+    country = p.country(call.params, errors, required=True, strict=call.sb.strict)
     msisdn = p.msisdn(call.params, errors)
     if errors or country is None or msisdn is None:
         return _bad_request(call, errors)
@@ -333,6 +347,8 @@ async def _buy_or_cancel(call: Call, *, buying: bool) -> Response:
     if buying and country in sb.config.address_required_countries:
         return call.answer(420, envelope(420, ADDRESS_REQUIRED), f"{country} requires a local address")
     inventory = sb.inventory
+    if buying and call.fault is not None and call.fault.kind == "taken":
+        inventory.take_for_someone_else(msisdn)  # another customer bought it since our search
     why = (
         inventory.buy(account_id, country, msisdn)
         if buying
@@ -346,7 +362,7 @@ async def _buy_or_cancel(call: Call, *, buying: bool) -> Response:
 
 async def update(call: Call) -> Response:
     params, errors = call.params, {}
-    country = p.country(params, errors, required=True)
+    country = p.country(params, errors, required=True, strict=call.sb.strict)
     msisdn = p.msisdn(params, errors)
     mo_http_url = p.url(params, "moHttpUrl", errors)
     status_url = p.url(params, "voiceStatusCallback", errors)
@@ -360,6 +376,8 @@ async def update(call: Call) -> Response:
         )
     if errors or country is None or msisdn is None:
         return _bad_request(call, errors)
+    if voice[0] == "app":  # observed: the real API answered 500 to the deprecated type (rapidpro #2914)
+        return call.answer(500, envelope(500, "internal error"), "voiceCallbackType=app is deprecated")
     account = call.account
     if msisdn not in account:
         return call.answer(420, envelope(420, METHOD_FAILED), "number is not owned by this account")
@@ -390,6 +408,8 @@ async def update(call: Call) -> Response:
         "app_id": None if call.kpn else p.opt(params, "app_id"),
     }
     record.update((key, value) for key, value in sent.items() if value is not None)
+    if sb.read_lag:
+        sb.lagging[call.client_id, msisdn] = (time.monotonic() + sb.read_lag, dict(current))
     account.replace(msisdn, record)
     sb.stats.committed(call.op, msisdn)
     return call.answer(200, SUCCESS_BODY)

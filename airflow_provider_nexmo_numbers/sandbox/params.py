@@ -2,6 +2,10 @@
 
 Blank optional query parameters count as absent. Every unknown parameter is reported back so the caller can
 count it in the stats (the real API ignores unknown fields silently, which hid an SDK bug for a year).
+
+`strict=True` (the sandbox's opt-in strict mode) refuses what no evidence says the API refuses: features in
+another order than the definition's, booleans other than lower-case `true`/`false`, a lower-case country.
+By default these are accepted, as Vonage's own SDK and CLI send them (docs/sandbox.md).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from .pool import KPN_FEATURE_FILTERS, NUMBER_TYPES, VONAGE_FEATURE_FILTERS
+from .pool import FEATURES, KPN_FEATURE_FILTERS, NUMBER_TYPES, VONAGE_FEATURE_FILTERS
 
 REQUIRED = "Is required."
 MSG_INDEX = "Must be an integer greater than or equal to 1 (index is a 1-based page number, not an offset)."
@@ -33,8 +37,10 @@ _INT = re.compile(r"[+-]?\d{1,9}")
 Errors = dict[str, str]
 
 
-def feature_message(kpn: bool) -> str:
+def feature_message(kpn: bool, strict: bool = True) -> str:
     allowed = KPN_FEATURE_FILTERS if kpn else VONAGE_FEATURE_FILTERS
+    if not strict:
+        return f"Must be a comma-separated list of {', '.join(FEATURES)}."
     return f"Must be one of {' | '.join(allowed)} (upper case, in this order)."
 
 
@@ -81,12 +87,14 @@ def pattern(params: Mapping[str, str], errors: Errors) -> tuple[str | None, int]
     return pat, mode
 
 
-def country(params: Mapping[str, str], errors: Errors, *, required: bool) -> str | None:
+def country(params: Mapping[str, str], errors: Errors, *, required: bool, strict: bool = False) -> str | None:
     value = params.get("country")
     if not value:
         if required:
             errors["country"] = REQUIRED
         return None
+    if not strict:
+        value = value.upper()
     if not _COUNTRY.fullmatch(value):
         errors["country"] = MSG_COUNTRY
         return None
@@ -112,20 +120,30 @@ def number_type(params: Mapping[str, str], errors: Errors) -> str | None:
     return value
 
 
-def features(params: Mapping[str, str], errors: Errors, *, kpn: bool) -> tuple[str, ...] | None:
+def features(
+    params: Mapping[str, str], errors: Errors, *, kpn: bool, strict: bool = False
+) -> tuple[str, ...] | None:
     value = opt(params, "features")
     if value is None:
         return None
-    if value not in (KPN_FEATURE_FILTERS if kpn else VONAGE_FEATURE_FILTERS):
-        errors["features"] = feature_message(kpn)
+    if strict:
+        if value not in (KPN_FEATURE_FILTERS if kpn else VONAGE_FEATURE_FILTERS):
+            errors["features"] = feature_message(kpn)
+            return None
+        return tuple(value.split(","))
+    names = tuple(dict.fromkeys(part.strip().upper() for part in value.split(",")))
+    if not all(name in FEATURES for name in names):
+        errors["features"] = feature_message(kpn, strict=False)
         return None
-    return tuple(value.split(","))
+    return names
 
 
-def boolean(params: Mapping[str, str], name: str, errors: Errors) -> bool | None:
+def boolean(params: Mapping[str, str], name: str, errors: Errors, *, strict: bool = False) -> bool | None:
     value = opt(params, name)
     if value is None:
         return None
+    if not strict:
+        value = value.lower()
     if value not in ("true", "false"):
         errors[name] = MSG_BOOL
         return None

@@ -18,6 +18,7 @@ MOBILE = "mobile-lvn"
 NUMBER_TYPES = (LANDLINE, TOLL_FREE, MOBILE)
 
 SMS, VOICE, MMS = "SMS", "VOICE", "MMS"
+FEATURES = (SMS, VOICE, MMS)
 #: The only feature strings the API accepts in `features` (order matters), per flavour.
 KPN_FEATURE_FILTERS = ("SMS", "VOICE", "SMS,VOICE")
 VONAGE_FEATURE_FILTERS = ("SMS", "VOICE", "SMS,VOICE", "MMS", "SMS,MMS", "VOICE,MMS", "SMS,MMS,VOICE")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
-from .pool import BULK_RANGES, MMS, Pool, derived_spec, generate_specs
+from .pool import BULK_RANGES, Pool, derived_spec, generate_specs
 from .wire import dumps
 
 #: Configuration fields of an owned number, in response order (after country/msisdn/type/features).
@@ -65,12 +66,12 @@ class SeedBlock:
 
 
 def owned_wire(rec: dict[str, Any], *, kpn: bool) -> dict[str, Any]:
-    """An owned number as the API shows it; empty fields are left out, KPN does not show MMS."""
+    """An owned number as the API shows it; empty fields are left out."""
     out: dict[str, Any] = {"country": rec["country"], "msisdn": rec["msisdn"]}
     if rec.get("moHttpUrl"):
         out["moHttpUrl"] = rec["moHttpUrl"]
     out["type"] = rec["type"]
-    out["features"] = [f for f in rec["features"] if not (kpn and f == MMS)]
+    out["features"] = list(rec["features"])
     for name in CONFIG_FIELDS[1:]:
         value = rec.get(name)
         if value:
@@ -88,6 +89,8 @@ class Account:
         self._frag: tuple[dict[str, bytes], dict[str, bytes]] = ({}, {})  # (vonage, kpn)
         self._version = 0
         self._cache: tuple[Any, list[str]] | None = None
+        self.balance = Decimal("100.00")
+        self.auto_reload = True
 
     def __len__(self) -> int:
         return len(self._sorted)
@@ -245,6 +248,21 @@ class Inventory:
             "owned": len(self.accounts[client_id]),
         }
 
+    def set_balance(self, client_id: str | None, value: float | str, auto_reload: bool) -> None:
+        """Set the balance (EUR) of one account, or of every account (`client_id` None)."""
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise ValueError(f"balance must be a finite number, got {value!r}")
+        for account in self.accounts.values() if client_id is None else [self.accounts[client_id]]:
+            account.balance, account.auto_reload = amount, bool(auto_reload)
+
+    def take_for_someone_else(self, msisdn: str) -> bool:
+        """Another customer of the API buys `msisdn` (it leaves the pool); False if it was not available."""
+        if msisdn not in self.pool:
+            return False
+        self.pool.take(msisdn)
+        return True
+
     def buy(self, client_id: str, country: str, msisdn: str) -> str | None:
         """Move msisdn from the pool to the account; None on success, else why it is a 420."""
         account = self.accounts[client_id]
@@ -255,6 +273,11 @@ class Inventory:
         spec = self.pool.specs[msisdn]
         if spec.country != country:
             return f"number belongs to country {spec.country}, not {country}"
+        price = Decimal(spec.cost) + Decimal(spec.initial_price or "0")
+        if not account.auto_reload:
+            if price > account.balance:
+                return f"no credit: the number costs {price} EUR, the balance is {account.balance} EUR"
+            account.balance -= price
         self.pool.take(msisdn)
         account.add({"country": spec.country, "msisdn": msisdn, "type": spec.type, "features": spec.features})
         return None

@@ -6,9 +6,13 @@ sandbox (the demo one) cannot deadlock: the loop serves the GET while the update
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import httpx
@@ -63,6 +67,10 @@ class DemoWebhooks:
 class WebhookChecker:
     """GET the URL with a short timeout; ready only on 200 (no redirects followed).
 
+    The real check runs from Vonage's network: a loopback, private or link-local address (or a name that
+    resolves only to such addresses) can never pass it, so it fails here too unless `allow_loopback` is
+    set (tests and the demo serve their webhooks on 127.0.0.1 and say so).
+
     `ca_bundle` (a TLS sandbox's own certificate) is trusted on top of the system's CAs, so an https sandbox
     can check the demo webhooks it serves itself, while other https webhooks are verified as usual.
     """
@@ -70,10 +78,16 @@ class WebhookChecker:
     def __init__(self, timeout: float, ca_bundle: str | None = None) -> None:
         self.timeout = timeout
         self.ca_bundle = ca_bundle
+        self.allow_loopback = False
         self._client: httpx.AsyncClient | None = None
 
     async def check(self, url: str) -> tuple[bool, str]:
         import httpx  # lazily: only updates with a webhook need it (saves start-up time)
+
+        if not self.allow_loopback:
+            host = urlsplit(url).hostname or ""
+            if await _private_only(host, self.timeout):
+                return False, f"webhook check failed: {host} is not reachable from the API's network"
 
         if self._client is None:
             verify: Any = True
@@ -95,3 +109,28 @@ class WebhookChecker:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def _not_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return not ip.is_global
+
+
+async def _private_only(host: str, timeout: float) -> bool:
+    """True when `host` is (or resolves only to) loopback/private/link-local addresses: Vonage cannot
+    reach it. A name that does not resolve is left to the GET, which then fails as it would."""
+    if not host:
+        return False
+    try:
+        return _not_public(host)
+    except ValueError:
+        pass
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        lookup = asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        infos = await asyncio.wait_for(lookup, timeout)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(_not_public(a) for a in addresses)

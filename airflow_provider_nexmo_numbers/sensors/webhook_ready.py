@@ -2,11 +2,14 @@
 
 The Numbers API refuses a `moHttpUrl` whose endpoint is not live, so a DAG that deploys a webhook and then
 configures numbers needs to wait in between. This sensor GETs the URL until it answers an expected status.
-An endpoint that refuses connections, fails DNS or TLS, times out or answers 5xx is simply "not ready yet";
-only a malformed URL (or another invalid argument) is an error, raised before any request.
+What a deployment in progress produces (connection refused, TLS not ready, timeouts, 5xx, 404, 429) is "not
+ready yet"; what will not fix itself (a DNS name that does not exist, 401/403/405 and other 4xx) fails the
+task after `max_permanent_failures` such answers in a row, with a message saying why. A malformed URL, one
+with user:password@, or another invalid argument is an error before any request.
 
-No Airflow connection is involved: the sensor is URL-based and does not use the Nexmo client. The sync path
-(poke/reschedule) uses `requests`; `deferrable=True` hands the wait to `NexmoWebhookReadyTrigger` (httpx).
+No Airflow connection is involved: the sensor is URL-based and does not use the Nexmo client. Every mode
+makes its attempts through `readiness.probe` (httpx); `deferrable=True` hands the wait to
+`NexmoWebhookReadyTrigger` in the triggerer.
 """
 
 from __future__ import annotations
@@ -27,22 +30,22 @@ from airflow.providers.common.compat.sdk import (
     mask_secret,
 )
 
-from airflow_provider_nexmo_numbers.sensors._readiness import (
+from airflow_provider_nexmo_numbers.readiness.config import (
     DEFAULT_EXPECTED_STATUSES,
+    DEFAULT_MAX_PERMANENT_FAILURES,
     DEFAULT_REQUEST_TIMEOUT,
     WebhookReadyConfigError,
-    describe_attempt,
-    describe_error,
-    is_ready,
     is_templated,
-    redact_url,
     sensitive_header_values,
     validate_expected_statuses,
     validate_headers,
+    validate_max_permanent_failures,
     validate_non_negative_seconds,
     validate_request_timeout,
     validate_url,
 )
+from airflow_provider_nexmo_numbers.readiness.outcome import Verdict, redact_url
+from airflow_provider_nexmo_numbers.readiness.progress import Progress
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -59,9 +62,15 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
     :param url: absolute http(s) URL of the webhook (templated). Validated at construction unless templated,
         otherwise right after rendering, before the first request.
     :param headers: optional request headers (templated), e.g. a shared secret the webhook checks. Values of
-        credential-like headers (Authorization, *token*, *key*, ...) are masked in logs.
+        credential-like headers (Authorization, *token*, *key*, ...) are masked in logs. None of them is sent
+        on after a redirect to another origin.
     :param expected_statuses: an int or an iterable of ints (100-599) that count as ready.
-    :param request_timeout: seconds allowed for each request (connect and read), > 0.
+    :param request_timeout: seconds allowed for each attempt as a whole (connect, TLS, redirects, status line
+        and headers), > 0: a server trickling its answer cannot stretch it.
+    :param max_permanent_failures: consecutive answers meaning "can never be ready" (DNS name not found,
+        4xx other than 404/408/425/429, an invalid redirect) after which the task fails without waiting for
+        `timeout` (default 3). In reschedule mode earlier pokes' answers are not kept: from the poke with
+        this number on, one such answer fails the task.
     :param poke_interval: seconds between attempts (>= 0; the deferred trigger sleeps at least 0.1 s).
     :param timeout: total seconds to wait before failing with a sensor timeout (or skipping if `soft_fail`).
     :param mode: ``poke`` (holds a worker slot) or ``reschedule`` (frees it between attempts).
@@ -81,6 +90,7 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         headers: Mapping[str, str] | None = None,
         expected_statuses: int | Iterable[int] = DEFAULT_EXPECTED_STATUSES,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_permanent_failures: int = DEFAULT_MAX_PERMANENT_FAILURES,
         poke_interval: timedelta | float = 30.0,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
@@ -99,8 +109,9 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         self.headers = headers
         self.expected_statuses = validate_expected_statuses(expected_statuses)
         self.request_timeout = validate_request_timeout(request_timeout)
+        self.max_permanent_failures = validate_max_permanent_failures(max_permanent_failures)
         self.deferrable = deferrable
-        self._attempts = 0
+        self._progress: Progress | None = None
         if not is_templated(url):
             validate_url(url)
         if not (isinstance(headers, str) or hasattr(headers, "resolve")):
@@ -125,30 +136,41 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        import requests  # lazy: keeps DAG parsing free of the HTTP stack
+        from airflow_provider_nexmo_numbers.readiness.probe import probe_sync
 
-        self._attempts += 1
-        status_code: int | None = None
-        error: str | None = None
-        try:
-            # Streamed and closed at once: only the status line matters, never the body.
-            with requests.get(
-                self.url,
-                headers=self.headers,
-                timeout=self.request_timeout,
-                allow_redirects=True,
-                stream=True,
-            ) as response:
-                status_code = response.status_code
-        except (requests.RequestException, OSError) as exc:
-            # Refused, DNS, TLS, timeout: the endpoint is not live yet; the base class waits and retries.
-            error = describe_error(exc)
-        self.log.info(
-            "%s", describe_attempt(self.url, self._attempts, status_code, error, self.expected_statuses)
+        progress = self._progress_for(self.url)
+        # Reschedule mode: every poke is a new process; number the attempts across them for the log.
+        attempt = context.get("task_reschedule_count", 0) + 1 if self.reschedule else None
+        outcome = probe_sync(
+            self.url,
+            headers=self.headers,
+            expected_statuses=self.expected_statuses,
+            request_timeout=self.request_timeout,
         )
-        if is_ready(status_code, self.expected_statuses):
-            return PokeReturnValue(is_done=True, xcom_value=self._result(status_code, self._attempts))
+        line = progress.record(outcome, attempt=attempt)
+        if line:
+            self.log.info("%s", line)
+        if outcome.verdict is Verdict.READY:
+            return PokeReturnValue(
+                is_done=True, xcom_value=self._result(outcome.status_code, progress.attempts)
+            )
+        permanent_in_reschedule = (
+            self.reschedule
+            and outcome.verdict is Verdict.PERMANENT
+            and progress.attempts >= self.max_permanent_failures
+        )
+        if progress.gives_up or permanent_in_reschedule:
+            raise AirflowFailException(f"Webhook readiness check failed: {progress.failure_message()}")
         return False
+
+    @property
+    def _attempts(self) -> int:
+        return self._progress.attempts if self._progress else 0
+
+    def _progress_for(self, url: str) -> Progress:
+        if self._progress is None:
+            self._progress = Progress(url, self.max_permanent_failures)
+        return self._progress
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, attempts_before: int = 0
@@ -159,7 +181,7 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         status = event["status"]
         if status == "success":
             status_code = event.get("status_code")
-            if not isinstance(status_code, int) or not is_ready(status_code, self.expected_statuses):
+            if not isinstance(status_code, int) or status_code not in self.expected_statuses:
                 raise AirflowException(
                     f"Webhook readiness trigger reported success without a ready status: {event!r}"
                 )
@@ -170,6 +192,8 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
             if self.soft_fail:
                 raise AirflowSkipException(f"Skipping (soft_fail): {message}")
             raise AirflowSensorTimeout(f"Sensor has timed out: {message}")
+        if status == "failed":  # permanent answers in a row: retrying the same URL cannot help
+            raise AirflowFailException(f"Webhook readiness check failed: {message}")
         raise AirflowException(f"Webhook readiness check failed: {message}")
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -192,6 +216,7 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
             headers=self.headers,
             expected_statuses=self.expected_statuses,
             request_timeout=self.request_timeout,
+            max_permanent_failures=self.max_permanent_failures,
             poke_interval=self.poke_interval,
             # Absolute, so a triggerer restart cannot extend the wait; also bounds dag.test(), which runs
             # triggers inline and ignores the defer timeout.

@@ -7,6 +7,7 @@ the operators: no client, hook or asset code is imported until it is needed.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,7 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
 from airflow_provider_nexmo_numbers.transfers._rows import row_builder
-from airflow_provider_nexmo_numbers.transfers._source import MAX_PAGE_SIZE, ExportProgress, iter_owned_numbers
+from airflow_provider_nexmo_numbers.transfers._source import (
+    MAX_PAGE_SIZE,
+    ExportProgress,
+    client_pace,
+    iter_owned_numbers,
+)
 from airflow_provider_nexmo_numbers.transfers._validate import check_non_negative, check_positive_int
 
 if TYPE_CHECKING:
@@ -43,15 +49,25 @@ class ExportOperatorBase(BaseOperator):
         snapshot_id: str | None = None,
         snapshot_date: str | None = None,
         batch_size: int = 1000,
-        page_size: int = MAX_PAGE_SIZE,
+        page_size: int | None = None,
         asset: Asset | str | None = None,
         derive_asset: Callable[[], Asset | None] = lambda: None,
         progress_interval: float = 10.0,
+        verify_listing: bool = True,
         **kwargs: Any,
     ) -> None:
         check_positive_int("batch_size", batch_size)
-        check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
+        if page_size is not None:
+            check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
+            warnings.warn(
+                f"page_size is deprecated and ignored: exports always read pages of up to {MAX_PAGE_SIZE}, "
+                "the API's maximum (fewer numbers per request only makes an export slower at the same quota)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
         check_non_negative("progress_interval", progress_interval)
+        if not isinstance(verify_listing, bool):
+            raise ValueError(f"verify_listing: must be True or False, got {verify_listing!r}")
         if "outlets" not in kwargs:
             outlet = derive_asset() if asset is None else _given_asset(asset)
             if outlet is not None:
@@ -61,8 +77,9 @@ class ExportOperatorBase(BaseOperator):
         self.snapshot_id = snapshot_id
         self.snapshot_date = snapshot_date
         self.batch_size = batch_size
-        self.page_size = page_size
+        self.page_size = MAX_PAGE_SIZE
         self.progress_interval = progress_interval
+        self.verify_listing = verify_listing
 
     @cached_property
     def hook(self) -> NexmoNumbersHook:
@@ -90,8 +107,18 @@ class ExportOperatorBase(BaseOperator):
         """`write(rows)` over every owned number, page by page (rows in COLUMN_NAMES order; `text=True`
         gives SQL-ready rows, see `row_builder`); returns what it returns and the run's report (snapshot,
         pages, seconds). The API session is closed afterwards either way."""
-        progress = ExportProgress(self.log, self.progress_interval, what=f"export to {shown}")
-        numbers = iter_owned_numbers(self.hook, self.page_size, progress)
+        from airflow_provider_nexmo_numbers.client.paging import PagingStats, planned_requests
+
+        stats = PagingStats()
+        progress = ExportProgress(
+            self.log,
+            self.progress_interval,
+            what=f"export to {shown}",
+            pace=client_pace(self.hook.get_conn()),
+            planned=planned_requests if self.verify_listing else None,
+            stats=stats,
+        )
+        numbers = iter_owned_numbers(self.hook, progress, consistent=self.verify_listing, stats=stats)
         try:
             written = write(map(row_builder(snapshot, text=text), numbers))
         finally:
@@ -101,6 +128,7 @@ class ExportOperatorBase(BaseOperator):
             "snapshot_id": snapshot.snapshot_id,
             "snapshot_date": snapshot.snapshot_date.isoformat(),
             "pages": progress.pages,
+            "rereads": stats.rereads,
             "seconds": round(progress.seconds, 3),
         }
 

@@ -69,6 +69,20 @@ NUMBER_FIELDS: tuple[str, ...] = (
 )
 
 
+# Fields that may hold a URL with credentials (`https://user:pw@host/...`, set outside this provider):
+# exported as `https://***@host/...` (issue 11: an export is read by more people than the account's owners).
+URL_FIELDS: frozenset[str] = frozenset(
+    {"mo_http_url", "voice_callback_value", "voice_status_callback", "messages_callback_value"}
+)
+
+
+def redact_url() -> Callable[[str | None], str | None]:
+    """The client's `redact_url` (imported when an export runs, not when a DAG file is parsed)."""
+    from airflow_provider_nexmo_numbers.client.validation import redact_url as redact
+
+    return redact
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What makes an export idempotent: its id (rows are replaced per id), date and writing run."""
@@ -131,8 +145,10 @@ def number_row(number: Any, snapshot: Snapshot) -> tuple[Any, ...]:
         data = number.to_dict()
     else:
         data = {name: getattr(number, name, None) for name in (*NUMBER_FIELDS, "features")}
+    redact = redact_url()
     features = [str(f).upper() for f in (data.get("features") or [])]
     fields = [None if data.get(name) is None else str(data.get(name)) for name in NUMBER_FIELDS]
+    fields = [redact(v) if name in URL_FIELDS else v for name, v in zip(NUMBER_FIELDS, fields, strict=True)]
     return (
         snapshot.snapshot_id,
         snapshot.snapshot_date,
@@ -158,6 +174,7 @@ def row_builder(snapshot: Snapshot, *, text: bool = False) -> Callable[[Any], tu
     """
     from airflow_provider_nexmo_numbers.client.models import OwnedNumber
 
+    redact = redact_url()
     date: Any = snapshot.snapshot_date.isoformat() if text else snapshot.snapshot_date
     head = (snapshot.snapshot_id, date, snapshot.run_id)
 
@@ -180,13 +197,13 @@ def row_builder(snapshot: Snapshot, *, text: bool = False) -> Callable[[Any], tu
             "SMS" in features,
             "VOICE" in features,
             "MMS" in features,
-            number.mo_http_url,
+            redact(number.mo_http_url),
             number.mo_smpp_sys_type,
             number.voice_callback_type,
-            number.voice_callback_value,
-            number.voice_status_callback,
+            redact(number.voice_callback_value),
+            redact(number.voice_status_callback),
             number.messages_callback_type,
-            number.messages_callback_value,
+            redact(number.messages_callback_value),
             number.app_id,
         )
 

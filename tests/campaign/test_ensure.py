@@ -254,16 +254,21 @@ def test_journal_claims_an_earlier_trys_purchase_without_adopt_unconfigured(sand
     assert [n["msisdn"] for n in campaign_numbers(sandbox, webhook)] == result["msisdns"]
 
 
-def test_without_journal_or_adoption_the_orphan_is_left_alone(sandbox, nexmo_conn, webhook):
-    """Documented trade-off: adopt_unconfigured=False and no task state store -> a new number is bought and
-    the orphan stays unconfigured (never adopted by accident)."""
+def test_the_ledger_recognises_the_orphan_without_journal_or_adoption(sandbox, nexmo_conn, webhook):
+    """No task state store (Airflow < 3.3) and adopt_unconfigured=False: the number a failed run bought but
+    could not configure is the campaign's in the ledger, so the next run adopts it instead of buying another
+    (before the ledger, a second number was bought and the orphan left unconfigured)."""
     sandbox.admin.queue_fault("status", operation="POST /number/update", status=420)
     with pytest.raises(NexmoMethodFailedError):
         ensure(webhook, count=1, adopt_unconfigured=False).execute({})
+    (orphan,) = sandbox.admin.stats()["purchases"]
+
     result = ensure(webhook, count=1, adopt_unconfigured=False).execute({})
-    assert result["plan"]["adopt"] == []
-    assert len(sandbox.admin.stats()["purchases"]) == 2
-    assert set(sandbox.admin.stats()["purchases"].values()) == {1}
+
+    assert [item["msisdn"] for item in result["plan"]["adopt"]] == [orphan]
+    assert result["plan"]["adopt"][0]["cost_basis"] == "known"  # the cost the ledger recorded
+    assert sandbox.admin.stats()["purchases"] == {orphan: 1}
+    assert [n["msisdn"] for n in campaign_numbers(sandbox, webhook)] == [orphan]
 
 
 def test_taken_number_is_replaced_by_an_alternate_within_budget(sandbox, nexmo_conn, webhook):

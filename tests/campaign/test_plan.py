@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from airflow_provider_nexmo_numbers.operators.plan import build_plan
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector
+from airflow_provider_nexmo_numbers.campaigns.plan import build_plan
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector
 
 HOOK = "https://hooks.example/campaign"
 CONFIG = {"mo_http_url": HOOK}

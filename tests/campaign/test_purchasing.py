@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+from airflow_provider_nexmo_numbers.campaigns.plan import PlanItem
+from airflow_provider_nexmo_numbers.campaigns.purchasing import buy_planned
 from airflow_provider_nexmo_numbers.client.errors import NexmoMethodFailedError
-from airflow_provider_nexmo_numbers.operators.plan import PlanItem
-from airflow_provider_nexmo_numbers.operators.purchasing import buy_planned
 
 ADDRESS = (
     "Numbers from this country can be requested from the Dashboard (https://dashboard.nexmo.com/buy-numbers) "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector, is_unconfigured
 from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector, is_unconfigured
 
 
 def owned(msisdn="447700900001", **kw):

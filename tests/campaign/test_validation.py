@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector
 from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
 from airflow_provider_nexmo_numbers.operators.ensure import NexmoEnsureNumbersOperator
 from airflow_provider_nexmo_numbers.operators.release import NexmoReleaseNumbersOperator, parse_msisdns
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector
 
 HOOK = "https://hooks.example/campaign"
 GOOD = {"selector": {"country": "GB", "mo_http_url": HOOK}, "count": 2}

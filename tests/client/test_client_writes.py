@@ -8,7 +8,6 @@ from airflow_provider_nexmo_numbers.client import (
     NexmoMethodFailedError,
     NexmoNumberNotFoundError,
     NexmoServerError,
-    NexmoUpdateNotAppliedError,
     NexmoValidationError,
 )
 from tests.client.conftest import pick_available, request_counts, wait_for_answers
@@ -36,8 +35,14 @@ class TestBuy:
         client = make_client()
         first = client.buy_number("gb", "+" + number["msisdn"])
         second = client.buy_number("GB", number["msisdn"])
-        assert first.to_dict() == {"country": "GB", "msisdn": number["msisdn"], "already_owned": False}
+        assert first.to_dict() == {
+            "country": "GB",
+            "msisdn": number["msisdn"],
+            "already_owned": False,
+            "refused_as_owned": False,
+        }
         assert second.already_owned is True
+        assert second.refused_as_owned is True  # a 420: bought before this call, not by it
         assert sandbox.admin.stats()["purchases"] == {number["msisdn"]: 1}
         assert request_counts(sandbox, BUY) == {"200": 1, "420": 1}
 
@@ -46,6 +51,7 @@ class TestBuy:
         sandbox.admin.queue_fault("drop_after_commit", operation=BUY)
         result = client.buy_number(number["country"], number["msisdn"])
         assert result.already_owned is True  # confirmed by looking, not by a success answer
+        assert result.refused_as_owned is False  # this call's own request bought it
         stats = sandbox.admin.stats()
         assert stats["purchases"] == {number["msisdn"]: 1}
         assert request_counts(sandbox, BUY) == {"dropped": 1}  # looked, did not buy again
@@ -181,13 +187,15 @@ class TestUpdate:
         assert info.value.field == "msisdn"  # a GB number: refused by its calling code, before any read
         assert request_counts(sandbox, UPDATE) == {}
 
-    def test_silently_ignored_field_is_detected_by_reading_back(self, sandbox, make_client, owned):
-        """KPN ignores app_id (a Vonage-only field) and still answers success: the read-back catches it."""
+    def test_app_id_over_kpn_is_refused_before_the_wire(self, sandbox, make_client, owned):
+        """KPN does not document app_id (its gateway drops it): refused before any write, naming the flavour
+        to use, instead of a write the read-back then reports as not applied."""
         client = make_client()
-        with pytest.raises(NexmoUpdateNotAppliedError) as info:
+        with pytest.raises(NexmoValidationError) as info:
             client.update_number("GB", owned, app_id="aaaaaaaa-bbbb-cccc-dddd-0123456789ab")
-        assert info.value.mismatches == {"app_id": ("aaaaaaaa-bbbb-cccc-dddd-0123456789ab", "")}
-        assert request_counts(sandbox, UPDATE) == {"200": 1}
+        assert info.value.field == "app_id"
+        assert "api=vonage" in info.value.rule
+        assert request_counts(sandbox, UPDATE) == {}
 
     def test_dropped_update_is_retried_as_a_full_state_write(self, sandbox, make_client, owned):
         client = make_client()

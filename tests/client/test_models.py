@@ -93,6 +93,7 @@ def test_page_and_results():
         "country": "NL",
         "msisdn": "31",
         "already_owned": True,
+        "refused_as_owned": False,
     }
     assert CancelResult(country="NL", msisdn="31").to_dict() == {
         "country": "NL",

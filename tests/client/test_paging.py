@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_nexmo_numbers.client import NexmoNumbersError, NumberPage, OwnedNumber
-from airflow_provider_nexmo_numbers.client.paging import iter_numbers
+from airflow_provider_nexmo_numbers.client.paging import (
+    MAX_REREADS,
+    ListingChangedError,
+    PagingStats,
+    iter_numbers,
+    plan_page,
+    planned_requests,
+)
 
 
 def _number(n: int) -> OwnedNumber:
@@ -117,3 +124,131 @@ def test_server_ignoring_index_is_detected():
 def test_bad_page_size():
     with pytest.raises(ValueError, match="page_size"):
         list(iter_numbers(FakeListing(1), page_size=101))
+
+
+# -- a listing that moves under the read (issue 11, Data) ----------------------------------------------------
+
+
+class CountlessListing(FakeListing):
+    """The same listing, but every page lacks `count` (as the client builds it: count = what the page
+    holds, `count_given=False`)."""
+
+    def __call__(self, index: int, size: int) -> NumberPage[OwnedNumber]:
+        page = super().__call__(index, size)
+        return NumberPage[OwnedNumber](
+            count=len(page.numbers), numbers=page.numbers, index=index, size=size, count_given=False
+        )
+
+
+def _release_before_buy_after(listing) -> None:
+    """One number released before the read position, one bought after it: count unchanged."""
+    del listing.numbers[5]
+    listing.numbers.append(_number(900_000))
+
+
+@pytest.mark.parametrize("consistent", [False, True])
+def test_pages_without_count_are_read_to_the_end(consistent):
+    api = CountlessListing(250)
+    assert _msisdns(iter_numbers(api, consistent=consistent)) == _msisdns(api.numbers)
+
+
+def test_a_full_page_without_count_is_not_the_end():
+    api = CountlessListing(200)
+    assert len(list(iter_numbers(api))) == 200
+    assert api.calls[-1] == (3, 100)  # the empty page past the end says it is over
+
+
+def test_count_unchanged_shift_is_caught_by_the_overlap():
+    api = FakeListing(250)
+    owned_throughout = set(_msisdns(api.numbers)) - {_number(5).msisdn}
+    api.before_page[2] = _release_before_buy_after
+    stats = PagingStats()
+    result = _msisdns(iter_numbers(api, consistent=True, stats=stats))
+    assert len(result) == len(set(result))
+    assert owned_throughout <= set(result)
+    assert stats.rereads >= 1
+    assert stats.count_changes == 0
+
+
+def test_lenient_mode_still_misses_a_count_unchanged_shift():
+    """The documented limit of the default mode (why exports read consistently)."""
+    api = FakeListing(250)
+    api.before_page[2] = _release_before_buy_after
+    assert _number(100).msisdn not in _msisdns(iter_numbers(api))
+
+
+def test_consistent_insertions_before_the_position_give_no_duplicates():
+    api = FakeListing(300)
+    original = set(_msisdns(api.numbers))
+
+    def insert_at_front(listing):
+        listing.numbers[0:0] = [_number(-n) for n in range(1, 31)]
+
+    api.before_page[3] = insert_at_front
+    result = _msisdns(iter_numbers(api, consistent=True))
+    assert len(result) == len(set(result))
+    assert original <= set(result)
+
+
+def test_consistent_requests_match_the_plan_when_nothing_moves():
+    for total in (0, 1, 100, 101, 250, 1000, 2345):
+        api = FakeListing(total)
+        stats = PagingStats()
+        assert _msisdns(iter_numbers(api, consistent=True, stats=stats)) == _msisdns(api.numbers)
+        assert stats.requests == len(api.calls) == planned_requests(total)
+        assert all(size <= 100 for _, size in api.calls)
+    assert planned_requests(10_000) <= 115  # the price of the overlap: at most 15% over 100 per request
+
+
+def test_every_planned_page_overlaps_the_previous_one():
+    end = 0
+    for _ in range(500):
+        offset, size = plan_page(end)
+        assert offset % size == 0
+        assert offset <= max(end - 1, 0) < offset + size
+        assert size <= 100
+        assert offset + size > end
+        end = offset + size
+
+
+def test_a_listing_emptied_under_the_read_fails_loudly():
+    api = FakeListing(500)
+
+    def release_most(listing):
+        del listing.numbers[:450]
+
+    api.before_page[2] = release_most
+    with pytest.raises(ListingChangedError, match="kept changing"):
+        list(iter_numbers(api, consistent=True))
+
+
+def test_a_short_page_before_the_end_is_reread_then_refused():
+    api = FakeListing(300)
+
+    def truncated(index, size):
+        page = api(index, size)
+        if index > 1:  # a gateway that cuts pages short while count says more exist
+            return NumberPage[OwnedNumber](
+                count=page.count, numbers=page.numbers[:10], index=index, size=size
+            )
+        return page
+
+    with pytest.raises(ListingChangedError, match="short page"):
+        list(iter_numbers(truncated, consistent=True))
+    assert len(api.calls) == 2 + 2 * MAX_REREADS  # each re-read steps back one page, then tries again
+
+
+def test_consistent_server_ignoring_index_is_detected():
+    def stuck(index, size):
+        return NumberPage[OwnedNumber](
+            count=500, numbers=[_number(n) for n in range(size)], index=index, size=size
+        )
+
+    with pytest.raises(NexmoNumbersError, match="did not advance"):
+        list(iter_numbers(stuck, consistent=True))
+
+
+def test_consistent_limit():
+    api = FakeListing(1000)
+    assert len(list(iter_numbers(api, consistent=True, limit=150))) == 150
+    assert len(api.calls) == 2

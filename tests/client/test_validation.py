@@ -246,9 +246,16 @@ class TestVoiceAndUpdates:
     def test_voice_pairs(self):
         assert v.validate_voice_callback("SIP", "sip:alice@example.com") == ("sip", "sip:alice@example.com")
         assert v.validate_voice_callback("tel", "+31 20 123 4567") == ("tel", "31201234567")
-        assert v.validate_voice_callback("app", "aaaa-bbbb") == ("app", "aaaa-bbbb")
         assert v.validate_voice_callback("", "") == ("", "")
         assert v.validate_voice_callback(None, None) == (None, None)
+
+    def test_deprecated_app_type_is_refused_pointing_to_app_id(self):
+        """The real API answered 500 to voiceCallbackType=app (and the client then retried that write)."""
+        with pytest.raises(NexmoValidationError) as info:
+            v.validate_voice_callback("app", "aaaa-bbbb")
+        assert info.value.field == "voice_callback_type"
+        assert "app_id" in info.value.rule
+        assert "500" in info.value.rule
 
     def test_value_without_type(self):
         error = _error(v.validate_update_changes, {"voice_callback_value": "sip:a@b.c"})

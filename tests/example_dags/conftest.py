@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.airflow_compat import parse_dag_folder
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = REPO / "example_dags"
 
@@ -28,10 +30,8 @@ EXPECTED_DAG_IDS = {
 @pytest.fixture
 def example_bag(dags_folder: Callable[[Path], Path]):
     """The example DAGs parsed for dag.test() (which needs the dags folder to hold the DAG file)."""
-    from airflow.dag_processing.dagbag import DagBag
-
     dags_folder(EXAMPLE_DAGS)
-    bag = DagBag(dag_folder=str(EXAMPLE_DAGS))
+    bag = parse_dag_folder(EXAMPLE_DAGS)
     assert bag.import_errors == {}
     return bag
 

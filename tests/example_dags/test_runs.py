@@ -1,13 +1,15 @@
 """Each example DAG in a real `dag.test()` run against the sandbox; asserts the run and the account after it.
 
-Configuration reaches the DAGs as `run_conf` (their Params), as it would from the trigger form. The deferrable
-webhook sensors run their trigger inline in `dag.test()`, which ignores the defer timeout: every test here is
-bounded by pytest-timeout instead.
+Configuration reaches the DAGs as `run_conf` (their Params), as it would from the trigger form. Some runs have
+no logical date (`logical_date=None`), as `airflow dags trigger` and the REST API create them in Airflow 3:
+the DAGs must not depend on `ds` & co. The deferrable webhook sensors run their trigger inline in
+`dag.test()`, which ignores the defer timeout: every test here is bounded by pytest-timeout instead.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -75,9 +77,10 @@ def test_weekly_campaign_buys_within_budget_and_a_rerun_writes_nothing(
     webhook = sandbox.admin.webhook_url("campaign", ready_after=1.5)
     dag = example_bag.dags["nexmo_numbers_weekly_campaign"]
 
-    dag_run = dag.test(run_conf=_campaign_conf(webhook, tmp_path))
+    dag_run = dag.test(run_conf=_campaign_conf(webhook, tmp_path), logical_date=None)  # as the CLI does
 
     _succeeded(dag_run)
+    assert dag_run.logical_date is None
     ensure = xcom(dag_run, "ensure_numbers")
     assert ensure["verified"] is True
     assert len(ensure["applied"]["bought"]) == 3
@@ -93,10 +96,25 @@ def test_weekly_campaign_buys_within_budget_and_a_rerun_writes_nothing(
         assert sorted(row["msisdn"] for row in csv.DictReader(fh)) == sorted(owned)
 
     writes = sandbox.admin.stats()["writes"]
-    rerun = dag.test(run_conf=_campaign_conf(webhook, tmp_path))
+    # "" is the param's default (spelled out: dag.test() keeps the previous run's conf in the DAG's params):
+    # under this worker's AIRFLOW_HOME, not a shared /tmp.
+    rerun = dag.test(run_conf={**_campaign_conf(webhook, tmp_path), "export_dir": ""})
     _succeeded(rerun)
     assert xcom(rerun, "ensure_numbers")["write_requests"] == 0
     assert sandbox.admin.stats()["writes"] == writes  # safe to re-run: nothing bought or changed
+    default_dir = Path(os.environ["AIRFLOW_HOME"]) / "nexmo_numbers_exports"
+    assert Path(xcom(rerun, "export_inventory")["path"]).parent == default_dir
+
+
+def test_unconfigured_campaign_and_release_skip_clearly_and_touch_nothing(sandbox, nexmo_conn, example_bag):
+    """What unpausing starts: a run with the DAG file's defaults, where the webhook is not set yet."""
+    for dag_id in ("nexmo_numbers_weekly_campaign", "nexmo_numbers_campaign_release"):
+        dag_run = example_bag.dags[dag_id].test(logical_date=None)
+
+        assert dag_run.state == "success", dag_id  # nothing failed: there was nothing to do
+        states = task_states(dag_run)
+        assert set(states.values()) == {"skipped"}, states
+    assert sandbox.admin.stats()["writes"] == 0
 
 
 def test_weekly_campaign_over_budget_fails_before_spending(sandbox, nexmo_conn, example_bag, tmp_path):
@@ -172,7 +190,7 @@ def test_inventory_export_to_sql_and_parquet_then_the_report(
     sandbox.admin.seed_owned(3, country="GB")
 
     export_run = example_bag.dags["nexmo_numbers_inventory_export"].test(
-        run_conf={"export_dir": str(tmp_path)}
+        run_conf={"export_dir": str(tmp_path)}, logical_date=None
     )
 
     _succeeded(export_run)
@@ -200,3 +218,19 @@ def test_inventory_export_to_sql_and_parquet_then_the_report(
         assert per_number > 0
         assert Decimal(row["est_eur_per_month"]) == (per_number * row["numbers"]).quantize(Decimal("0.01"))
     assert sandbox.admin.stats()["writes"] == 0  # exports and reports only read
+
+
+def test_report_on_an_account_with_no_numbers(sandbox, nexmo_conn, example_bag, warehouse, tmp_path):
+    pytest.importorskip("pyarrow.parquet")
+    assert sandbox.admin.owned() == []
+    export_run = example_bag.dags["nexmo_numbers_inventory_export"].test(
+        run_conf={"export_dir": str(tmp_path)}
+    )
+    _succeeded(export_run)
+    assert xcom(export_run, "export_to_sql")["rows"] == 0
+
+    report_run = example_bag.dags["nexmo_numbers_inventory_report"].test()
+
+    _succeeded(report_run)
+    assert xcom(report_run, "count_numbers") == []
+    assert xcom(report_run, "estimate_monthly_cost") == []

@@ -55,6 +55,7 @@ def test_operations_delegate_with_one_token(nexmo_conn, sandbox):
         "country": "GB",
         "msisdn": target.msisdn,
         "already_owned": False,
+        "refused_as_owned": False,
     }
     assert hook.get_owned_number(target.msisdn).msisdn == target.msisdn
     assert hook.find_owned_number(target.msisdn) is not None

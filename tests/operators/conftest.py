@@ -32,5 +32,13 @@ def task_store() -> DictTaskStateStore:
     return DictTaskStateStore()
 
 
+def task_instance(map_index: int = -1, run_id: str = "manual__1", task_id: str = "buy") -> Any:
+    """What the ledger reads of a task instance in the context (``ti``): Airflow's own key tuple, which
+    carries dag_id, task_id, run_id and map_index and stays the same across tries."""
+    from airflow.models.taskinstancekey import TaskInstanceKey
+
+    return TaskInstanceKey("ledger_tests", task_id, run_id, 1, map_index)
+
+
 def total(counter: dict[str, int]) -> int:
     return sum(counter.values())

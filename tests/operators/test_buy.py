@@ -11,7 +11,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from airflow_provider_nexmo_numbers.client.errors import NexmoMethodFailedError, NexmoNumbersError
 from airflow_provider_nexmo_numbers.operators.buy import PURCHASE_RECORD_KEY, NexmoBuyNumberOperator
 from airflow_provider_nexmo_numbers.operators.search import NexmoSearchNumbersOperator
-from tests.operators.conftest import total
+from tests.operators.conftest import task_instance, total
 
 
 def _offers(country="NL", type="mobile-lvn", **kwargs):
@@ -33,7 +33,8 @@ def test_buy_by_msisdn(sandbox, nexmo_conn):
 
     result = _buy(country="NL", msisdn=offer["msisdn"])
 
-    assert result == {**offer, "already_owned": False, "dry_run": False}
+    assert result == {**offer, "already_owned": False, "dry_run": False, "owner": result["owner"]}
+    assert result["owner"].startswith("adhoc/buy/")  # outside a task run: an owner of its own
     assert sandbox.admin.stats()["purchases"] == {offer["msisdn"]: 1}
     assert offer["msisdn"] in _owned(sandbox)
 
@@ -78,7 +79,7 @@ def test_dry_run_by_msisdn_buys_nothing(sandbox, nexmo_conn):
 
     result = _buy(country="NL", msisdn=offer["msisdn"], dry_run=True, max_monthly_cost=offer["cost"])
 
-    assert result == {**offer, "already_owned": False, "dry_run": True}
+    assert result == {**offer, "already_owned": False, "dry_run": True, "owner": None}
     stats = sandbox.admin.stats()
     assert stats["purchases"] == {}
     assert stats["writes"] == 0
@@ -121,7 +122,7 @@ def test_buy_by_criteria_dry_run(sandbox, nexmo_conn):
 
     result = _buy(country="GB", type="landline", pattern="44", search_pattern="starts_with", dry_run=True)
 
-    assert result == {**first, "already_owned": False, "dry_run": True}
+    assert result == {**first, "already_owned": False, "dry_run": True, "owner": None}
     assert sandbox.admin.stats()["writes"] == 0
 
 
@@ -155,7 +156,7 @@ def test_task_retry_after_a_crash_never_buys_twice(sandbox, nexmo_conn, task_sto
     offers = _offers(type="mobile-lvn", features="VOICE")
     target = offers[0]
     kwargs = {"msisdn": target["msisdn"]} if by == "msisdn" else {"type": "mobile-lvn", "features": "VOICE"}
-    context = {"task_state_store": task_store}
+    context = {"task_state_store": task_store, "ti": task_instance()}
     _crash_first_try_after_commit(sandbox)
 
     with pytest.raises(NexmoNumbersError):
@@ -192,8 +193,66 @@ def test_record_of_a_number_lost_meanwhile_is_ignored(sandbox, nexmo_conn, task_
     offers = _offers()
     task_store.set(PURCHASE_RECORD_KEY, {"country": "NL", "msisdn": "31000000009", "cost": "9.99"})
 
-    result = _buy({"task_state_store": task_store}, country="NL", type="mobile-lvn")
+    result = _buy({"task_state_store": task_store, "ti": task_instance()}, country="NL", type="mobile-lvn")
 
     assert result["msisdn"] == offers[0]["msisdn"]
     assert result["already_owned"] is False
     assert task_store.data[PURCHASE_RECORD_KEY]["msisdn"] == offers[0]["msisdn"]
+
+
+def test_without_a_store_a_retry_by_criteria_is_single_through_the_ledger(sandbox, nexmo_conn):
+    """Airflow 3.1/3.2 have no task state store: the ledger alone recognises the earlier try's purchase."""
+    target = _offers(type="mobile-lvn", features="VOICE")[0]
+    context = {"ti": task_instance()}  # no task_state_store, as on Airflow < 3.3
+    _crash_first_try_after_commit(sandbox)
+    with pytest.raises(NexmoNumbersError):
+        _buy(context, country="NL", type="mobile-lvn", features="VOICE")
+    sandbox.admin.clear_fault_queue()
+
+    second_try = _buy(context, country="NL", type="mobile-lvn", features="VOICE")
+
+    assert second_try["msisdn"] == target["msisdn"]
+    assert second_try["already_owned"] is True
+    assert second_try["cost"] == target["cost"]
+    assert sandbox.admin.stats()["purchases"] == {target["msisdn"]: 1}
+
+
+def test_a_number_someone_else_bought_is_never_this_tasks_purchase(sandbox, nexmo_conn, monkeypatch):
+    """A 420 for a number the account owns through another buyer: the criteria path moves on."""
+    from airflow_provider_nexmo_numbers.campaigns import purchasing
+
+    first, second = _offers(type="mobile-lvn")[:2]
+    real_fresh_offer = purchasing.fresh_offer
+
+    def stale_offer(hook, country, msisdn, number_type):
+        # Someone outside the ledger buys the number between our fresh price check and our purchase.
+        offer = real_fresh_offer(hook, country, msisdn, number_type)
+        if msisdn == first["msisdn"]:
+            hook.buy_number(country, msisdn)
+        return offer
+
+    monkeypatch.setattr(purchasing, "fresh_offer", stale_offer)
+    result = _buy(country="NL", type="mobile-lvn", max_monthly_cost="100")
+
+    assert result["msisdn"] == second["msisdn"]
+    assert result["already_owned"] is False
+    assert sandbox.admin.stats()["purchases"] == {first["msisdn"]: 1, second["msisdn"]: 1}
+
+
+@pytest.mark.parametrize("price", ["-3.00", "NaN", "Infinity"])
+def test_an_anomalous_offer_price_is_never_bought(sandbox, nexmo_conn, monkeypatch, price):
+    # The sandbox never offers such prices, so the fresh offer (read over HTTP) gets its cost replaced.
+    from airflow_provider_nexmo_numbers.campaigns import purchasing
+
+    offer = _offers()[0]
+    real_fresh_offer = purchasing.fresh_offer
+
+    def anomalous(hook, country, msisdn, number_type):
+        found = real_fresh_offer(hook, country, msisdn, number_type)
+        return None if found is None else found.model_copy(update={"cost": Decimal(price)})
+
+    monkeypatch.setattr(purchasing, "fresh_offer", anomalous)
+
+    with pytest.raises(AirflowFailException, match="API anomaly"):
+        _buy(country="NL", msisdn=offer["msisdn"], max_monthly_cost="2.00")
+    assert sandbox.admin.stats()["purchases"] == {}

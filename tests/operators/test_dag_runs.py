@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.airflow_compat import parse_dag_folder
+
 DAGS = Path(__file__).parent / "dags"
 
 pytestmark = pytest.mark.airflow_db
@@ -17,11 +19,8 @@ pytestmark = pytest.mark.airflow_db
 
 @pytest.fixture
 def dag_bag(dags_folder):
-    from airflow.dag_processing.dagbag import DagBag
-
     dags_folder(DAGS)
-
-    bag = DagBag(dag_folder=str(DAGS))
+    bag = parse_dag_folder(DAGS)
     assert bag.import_errors == {}
     return bag
 

@@ -114,7 +114,7 @@ def test_no_secret_or_token_in_any_output_or_task_log(proof_dags, monkeypatch, t
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "2",  # the LocalExecutor forks this many workers up front
     }
-    with run_sandbox(SandboxConfig(clients={CLIENT_ID: secret}, seed=11)) as sb:
+    with run_sandbox(SandboxConfig(clients={CLIENT_ID: secret}, seed=11, webhook_allow_loopback=True)) as sb:
         monkeypatch.setenv(conn_env_var(CONN_ID), nexmo_connection_json(sb, max_retries=3))
         for name, value in settings.items():
             monkeypatch.setenv(name, value)

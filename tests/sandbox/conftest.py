@@ -107,7 +107,9 @@ def vonage(sandbox: SandboxHandle) -> Iterator[Vonage]:
 
 @pytest.fixture(scope="module")
 def two_clients_server() -> Iterator[SandboxHandle]:
-    with run_sandbox(SandboxConfig(clients={"alpha": "alpha-secret", "beta": "beta-secret"})) as sb:
+    with run_sandbox(
+        SandboxConfig(clients={"alpha": "alpha-secret", "beta": "beta-secret"}, webhook_allow_loopback=True)
+    ) as sb:
         yield sb
 
 
@@ -124,7 +126,7 @@ TLS_CLIENTS = {"sandbox-client": "sandbox-secret", "sub-account": "sub-secret"}
 @pytest.fixture(scope="session")
 def tls_sandbox_server() -> Iterator[SandboxHandle]:
     """One https sandbox (self-signed certificate made at start) for the TLS and Vonage SDK tests."""
-    with run_sandbox(SandboxConfig(tls=True, clients=TLS_CLIENTS)) as sb:
+    with run_sandbox(SandboxConfig(tls=True, clients=TLS_CLIENTS, webhook_allow_loopback=True)) as sb:
         yield sb
 
 

@@ -54,6 +54,9 @@ def test_reset_restores_everything(sandbox, api):
     config = sandbox.admin.config()
     assert config["settings"] == {
         "webhook_check": True,
+        "webhook_allow_loopback": True,  # the test session's sandbox allows it (tests/fixtures/sandbox.py)
+        "strict": False,
+        "read_lag": 0.0,
         "token_ttl": 3599,
         "webhook_timeout": 2.0,
         "quota_rps": None,

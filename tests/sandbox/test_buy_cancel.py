@@ -121,7 +121,7 @@ def test_cancelled_bulk_number_joins_the_pool_and_can_be_bought_back(sandbox, ap
         ({"country": "GB", "msisdn": "44770"}, {"msisdn": MSG_MSISDN}),
         ({"country": "GB", "msisdn": "4477009000011234"}, {"msisdn": MSG_MSISDN}),
         (
-            {"country": "uk", "msisdn": "447700900001"},
+            {"country": "GBR", "msisdn": "447700900001"},
             {"country": "Must be a two-letter upper-case ISO 3166-1 alpha-2 country code."},
         ),
     ],
@@ -133,7 +133,9 @@ def test_malformed_fields_are_400(api, path, data, errors):
 
 
 @pytest.mark.parametrize("path", ["/number/buy", "/number/cancel", "/number/update"])
-def test_json_body_is_415(sandbox, api, path):
+def test_json_body_is_the_apis_400_country_is_required(sandbox, api, path):
+    """The real API reads only form bodies: JSON gets 400 {"country": "Is required."} (vonage-ruby-sdk #95),
+    not the 415 this sandbox used to invent."""
     number = api.first_available("GB")
     response = api.session.post(
         sandbox.base_url + path,
@@ -141,13 +143,19 @@ def test_json_body_is_415(sandbox, api, path):
         headers=api.headers,
         timeout=5,
     )
-    assert response.status_code == 415
-    assert response.json() == {
-        "error-code": "415",
-        "error-code-label": "Unsupported Media Type: send the body as application/x-www-form-urlencoded",
-    }
-    assert response.headers["accept-post"] == "application/x-www-form-urlencoded"
+    assert response.status_code == 400
+    assert response.json() == {"country": "Is required."}
     assert sandbox.admin.stats()["purchases"] == {}
+
+
+def test_lower_case_country_is_accepted_unless_strict(sandbox, api):
+    number = api.first_available("GB")
+    sandbox.admin.configure(strict=True)
+    refused = api.buy("gb", number["msisdn"])
+    assert refused.status_code == 400
+    assert "country" in refused.json()
+    sandbox.admin.configure(strict=False)
+    assert api.buy("gb", number["msisdn"]).status_code == 200
 
 
 def test_params_in_the_query_string_of_a_post_are_not_read(api, sandbox):

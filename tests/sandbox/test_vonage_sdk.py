@@ -4,10 +4,10 @@ The SDK builds every URL as `https://{rest_host}{path}` and authenticates with a
 against a TLS sandbox with `rest_host="127.0.0.1:<port>"`, trusting the sandbox's certificate through
 REQUESTS_CA_BUNDLE (its requests session reads the environment). No transport is mocked.
 
-Two SDK requests are not what Vonage's definition accepts, and the sandbox answers them with the API's 400
-(pinned below so that nobody "fixes" the sandbox to agree with the SDK): `NumberFeatures.SMS_VOICE_MMS` is
-sent as `SMS,VOICE,MMS` (the definition's value is `SMS,MMS,VOICE`), and `has_application=True` is sent as
-`True` (the API takes lower-case `true`/`false`).
+Two SDK requests are not what Vonage's definition says: `NumberFeatures.SMS_VOICE_MMS` is sent as
+`SMS,VOICE,MMS` (the definition's value is `SMS,MMS,VOICE`) and `has_application=True` as `True` (the
+definition says lower-case). No evidence says the API refuses them, so the sandbox accepts them and refuses
+them only in its opt-in strict mode (pinned below).
 """
 
 from __future__ import annotations
@@ -196,9 +196,19 @@ def test_without_the_sandboxs_certificate_the_sdk_refuses_it(tls_sandbox, monkey
     untrusting.http_client._session.close()
 
 
-def test_sdk_values_outside_vonages_definition_get_the_apis_400(tls_sandbox, sdk):
-    """The sandbox follows Vonage's definition, not the SDK: the API expects the canonical feature order and
-    lower-case booleans, and answers 400 naming the field otherwise."""
+def test_sdk_values_outside_vonages_definition_are_accepted_unless_strict(tls_sandbox, sdk):
+    """Vonage's own SDK sends `SMS,VOICE,MMS` (not the definition's `SMS,MMS,VOICE`) and `True`: no evidence
+    that the API refuses them, so the sandbox accepts them; the opt-in strict mode answers 400."""
+    found, _, _ = sdk.search_available_numbers(
+        vn.SearchAvailableNumbersFilter(country="US", features=vn.NumberFeatures.SMS_VOICE_MMS)
+    )
+    assert found
+    assert all({"SMS", "VOICE", "MMS"} <= set(n.features) for n in found)
+    tls_sandbox.admin.seed_owned(2, configured=False)
+    _numbers, count, _ = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(has_application=False))
+    assert count == 2
+
+    tls_sandbox.admin.configure(strict=True)
     with pytest.raises(vhttp.HttpRequestError) as caught:
         sdk.search_available_numbers(
             vn.SearchAvailableNumbersFilter(country="US", features=vn.NumberFeatures.SMS_VOICE_MMS)

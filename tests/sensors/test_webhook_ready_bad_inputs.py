@@ -10,7 +10,7 @@ import math
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_nexmo_numbers.sensors._readiness import WebhookReadyConfigError
+from airflow_provider_nexmo_numbers.readiness.config import WebhookReadyConfigError
 from airflow_provider_nexmo_numbers.sensors.webhook_ready import NexmoWebhookReadySensor
 from airflow_provider_nexmo_numbers.triggers.webhook_ready import NexmoWebhookReadyTrigger
 
@@ -45,6 +45,9 @@ SENSOR_CASES = [
     ("headers-bad-name", {"headers": {"Bad Name": "x"}}, "headers"),
     ("headers-newline", {"headers": {"X-Evil": "a\r\nInjected: 1"}}, "headers"),
     ("deferrable-not-bool", {"deferrable": "yes"}, "deferrable"),
+    ("url-with-credentials", {"url": "https://user:pw@hooks.example.com/sms"}, "url"),
+    ("max-permanent-failures-zero", {"max_permanent_failures": 0}, "max_permanent_failures"),
+    ("max-permanent-failures-float", {"max_permanent_failures": 2.5}, "max_permanent_failures"),
 ]
 
 TRIGGER_CASES = [
@@ -56,6 +59,8 @@ TRIGGER_CASES = [
     ("trigger-poke-interval-inf", {"poke_interval": math.inf}, "poke_interval"),
     ("trigger-deadline-string", {"deadline": "tomorrow"}, "deadline"),
     ("trigger-headers-none-value", {"headers": {"Authorization": None}}, "headers"),
+    ("trigger-url-with-credentials", {"url": "http://user:pw@127.0.0.1/hook"}, "url"),
+    ("trigger-max-permanent-failures-bool", {"max_permanent_failures": True}, "max_permanent_failures"),
 ]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from airflow.providers.common.compat.sdk import (
@@ -18,7 +20,7 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_nexmo_numbers.sensors.webhook_ready import NexmoWebhookReadySensor
 from airflow_provider_nexmo_numbers.triggers.webhook_ready import NexmoWebhookReadyTrigger
-from tests.sensors.webhook_server import closed_port
+from tests.sensors.webhook_server import LocalWebhook, closed_port
 from tests.triggers.conftest import run_until_event
 
 pytestmark = pytest.mark.timeout(60)
@@ -34,42 +36,40 @@ def make_sensor(url: str, **kwargs) -> NexmoWebhookReadySensor:
 # -- poke mode --------------------------------------------------------------------------------------------
 
 
-def test_poke_mode_waits_for_the_delayed_webhook(delayed_webhook):
-    url = delayed_webhook(1.2)
-    started = time.monotonic()
-    result = make_sensor(url, poke_interval=0.3).execute({})
-    assert result == {"url": url, "status_code": 200, "attempts": result["attempts"]}
-    assert 2 <= result["attempts"] <= 12
-    assert time.monotonic() - started >= 1.0
+def test_poke_mode_waits_for_the_webhook_to_turn_ready(local_webhook):
+    url = local_webhook.url("ready-after-hits/2")
+    result = make_sensor(url, poke_interval=0.05).execute({})
+    assert result == {"url": url, "status_code": 200, "attempts": 3}  # 503, 503, then 200
+    assert len(local_webhook.hits) == 3
 
 
 def test_poke_mode_waits_through_refused_connections():
-    sensor = make_sensor(f"http://127.0.0.1:{closed_port()}/hook", poke_interval=0.2, timeout=0.8)
-    with pytest.raises(AirflowSensorTimeout):
+    sensor = make_sensor(f"http://127.0.0.1:{closed_port()}/hook", poke_interval=0.05, timeout=0.3)
+    with pytest.raises(AirflowSensorTimeout):  # a timeout, never a failure: refused means "not yet"
         sensor.execute({})
-    assert 3 <= sensor._attempts <= 10  # kept trying, with sleeps, and never failed on "refused"
+    assert sensor._attempts >= 1
 
 
-def test_poke_returns_false_for_5xx_tls_failure_and_request_timeout(local_webhook):
+def test_poke_returns_false_for_5xx_404_429_tls_failure_and_request_timeout(local_webhook):
     for url, kwargs in [
         (local_webhook.url("status/500"), {}),
         (local_webhook.url("status/502"), {}),
+        (local_webhook.url("status/404"), {}),  # the route is not published yet
+        (local_webhook.url("status/429"), {}),
         (f"https://127.0.0.1:{local_webhook.port}/status/200", {}),  # TLS handshake against plain HTTP
         (local_webhook.url("hang/2"), {"request_timeout": 0.3}),
     ]:
         assert make_sensor(url, **kwargs).poke({}) is False, url
 
 
-def test_never_ready_endpoint_times_out_within_its_timeout(delayed_webhook):
-    sensor = make_sensor(delayed_webhook(3600), poke_interval=0.3, timeout=1.5)
-    started = time.monotonic()
+def test_never_ready_endpoint_times_out(local_webhook):
+    sensor = make_sensor(local_webhook.url("status/503"), poke_interval=0.05, timeout=0.3)
     with pytest.raises(AirflowSensorTimeout):
         sensor.execute({})
-    assert time.monotonic() - started < 10
 
 
-def test_never_ready_endpoint_skips_with_soft_fail(delayed_webhook):
-    sensor = make_sensor(delayed_webhook(3600), poke_interval=0.3, timeout=1.0, soft_fail=True)
+def test_never_ready_endpoint_skips_with_soft_fail(local_webhook):
+    sensor = make_sensor(local_webhook.url("status/503"), poke_interval=0.05, timeout=0.3, soft_fail=True)
     with pytest.raises(AirflowSkipException):
         sensor.execute({})
 
@@ -83,7 +83,7 @@ def test_expected_statuses_and_headers(local_webhook):
     assert make_sensor(local_webhook.url("status/204")).poke({}) is False  # 204 is not in the default {200}
     hook = local_webhook.url("headers")
     assert make_sensor(hook, headers={"X-Hook-Secret": "s3cret"}).execute({})["status_code"] == 200
-    assert make_sensor(hook, headers={"X-Hook-Secret": "wrong"}).poke({}) is False
+    assert make_sensor(hook, headers={"X-Hook-Secret": "wrong"}).poke({}) is False  # 401: one is tolerated
 
 
 def test_credential_headers_are_masked(local_webhook, monkeypatch):
@@ -94,25 +94,163 @@ def test_credential_headers_are_masked(local_webhook, monkeypatch):
     assert sorted(masked) == ["Bearer abc", "s3cret"]
 
 
-def test_attempts_are_logged_one_line_each(delayed_webhook, capfd):
-    make_sensor(delayed_webhook(0.6), poke_interval=0.2).execute({})
+def test_attempts_are_summarised_not_logged_one_line_each(local_webhook, capfd):
+    make_sensor(local_webhook.url("ready-after-hits/6"), poke_interval=0.01).execute({})
     out, err = capfd.readouterr()
     lines = [line for line in (out + err).splitlines() if "Webhook readiness attempt" in line]
-    assert len(lines) >= 2
+    summaries = [line for line in (out + err).splitlines() if "not ready after" in line]
+    # 7 attempts: the first (503), summaries at 2 and 4, the change to 200 at 7; attempts 3, 5, 6 are silent.
+    assert len(lines) == 2, lines
+    assert "attempt 1:" in lines[0]
     assert "-> HTTP 503: not ready yet" in lines[0]
-    assert "-> HTTP 200: ready" in lines[-1]
+    assert "attempt 7:" in lines[1]
+    assert "-> HTTP 200: ready" in lines[1]
+    assert len(summaries) == 2
+    assert "after 4 attempts (HTTP 503 x4)" in summaries[1]
+
+
+# -- "can never be ready": fail fast ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unknown_dns_name(monkeypatch):
+    """Make one host name fail DNS as a non-existent name does (the sandbox cannot produce a DNS answer;
+    every other name still resolves normally, and nothing leaves the machine)."""
+    real = socket.getaddrinfo
+    name = "hook.nexmo-numbers-test.invalid"
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == name:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return name
+
+
+def test_unknown_dns_name_fails_after_max_permanent_failures(unknown_dns_name):
+    sensor = make_sensor(f"https://{unknown_dns_name}/hook", poke_interval=0.01, timeout=3600)
+    with pytest.raises(AirflowFailException, match="DNS name does not resolve") as raised:
+        sensor.execute({})
+    assert sensor._attempts == 3  # the default max_permanent_failures, not 6 hours of polling
+    assert "3 attempts in a row" in str(raised.value)
+
+
+def test_dns_resolver_hiccup_is_only_not_ready(monkeypatch):
+    def getaddrinfo(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    sensor = make_sensor("https://hooks.example.com/hook", poke_interval=0.01, timeout=0.2)
+    with pytest.raises(AirflowSensorTimeout):
+        sensor.execute({})
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 405, 410])
+def test_a_4xx_that_will_not_fix_itself_fails_fast(local_webhook, status):
+    sensor = make_sensor(
+        local_webhook.url(f"status/{status}"), poke_interval=0.01, timeout=3600, max_permanent_failures=2
+    )
+    with pytest.raises(AirflowFailException, match=f"HTTP {status}.*can never be ready"):
+        sensor.execute({})
+    assert len(local_webhook.hits) == 2
+
+
+def test_a_permanent_answer_followed_by_a_transient_one_resets_the_count(local_webhook):
+    sensor = make_sensor(local_webhook.url("status/403"), max_permanent_failures=2)
+    assert sensor.poke({}) is False
+    sensor.url = local_webhook.url("status/503")
+    assert sensor.poke({}) is False
+    sensor.url = local_webhook.url("status/403")
+    assert sensor.poke({}) is False  # not two in a row
+
+
+def test_reschedule_mode_counts_attempts_across_pokes(local_webhook):
+    """Each reschedule poke is a new process: from poke number max_permanent_failures on, one fails."""
+    url = local_webhook.url("status/403")
+    early = make_sensor(url, mode="reschedule", max_permanent_failures=3)
+    assert early.poke({"task_reschedule_count": 1}) is False  # poke 2
+    late = make_sensor(url, mode="reschedule", max_permanent_failures=3)
+    with pytest.raises(AirflowFailException, match="HTTP 403"):
+        late.poke({"task_reschedule_count": 2})  # poke 3
+
+
+# -- bounded time, redirects, credentials -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule"])
+def test_request_timeout_bounds_a_whole_attempt_against_a_trickling_server(local_webhook, mode):
+    # The server needs 20 s to send its headers, one byte every ~0.07 s: no single read ever times out.
+    sensor = make_sensor(local_webhook.url("trickle/20"), mode=mode, request_timeout=0.5)
+    assert sensor.poke({}) is False
+    assert "within request_timeout=0.5s" in sensor._progress.last.reason
+    _wait_until(lambda: local_webhook.aborted)  # the server saw the client hang up mid-answer
+    assert local_webhook.aborted == ["/trickle/20"]
+
+
+def _wait_until(condition, limit: float = 15.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+SECRET_HEADERS = {"X-Hook-Secret": "s3cret", "Authorization": "Bearer t0ken"}
+
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule"])
+def test_secret_headers_are_dropped_on_a_redirect_to_another_origin(local_webhook, mode):
+    with LocalWebhook() as other:
+        target = other.url("status/200")
+        start = local_webhook.url(f"redirect?to={quote(target, safe='')}")
+        result = make_sensor(start, mode=mode, headers=SECRET_HEADERS).poke({})
+    assert result.xcom_value["status_code"] == 200
+    assert _sent(local_webhook, "X-Hook-Secret") == ["s3cret"]  # the origin itself got them
+    assert _sent(other, "X-Hook-Secret") == [None]
+    assert _sent(other, "Authorization") == [None]
+
+
+def test_secret_headers_are_kept_on_a_same_origin_redirect(local_webhook):
+    start = local_webhook.url(f"redirect?to={quote('/headers', safe='')}")
+    result = make_sensor(start, headers={"X-Hook-Secret": "s3cret"}).execute({})
+    assert result["status_code"] == 200  # /headers answered 200: the secret arrived
+
+
+def _sent(server: LocalWebhook, header: str) -> list:
+    return [headers.get(header) for _, headers in server.requests]
+
+
+def test_a_redirect_to_a_url_with_credentials_is_not_followed(local_webhook):
+    start = local_webhook.url(f"redirect?to={quote('http://u:pw@127.0.0.1:1/x', safe='')}")
+    sensor = make_sensor(start, max_permanent_failures=1)
+    with pytest.raises(AirflowFailException, match="credentials") as raised:
+        sensor.execute({})
+    assert "pw" not in str(raised.value)
+
+
+def test_webhook_urls_with_credentials_are_refused_without_echoing_the_password():
+    with pytest.raises(ValueError, match="credentials") as raised:
+        make_sensor("https://hook-user:pa55word@hooks.example.com/sms")
+    assert "pa55word" not in str(raised.value)
+    sensor = make_sensor("{{ params.hook }}")
+    sensor.url = "https://hook-user:pa55word@hooks.example.com/sms"  # what rendering produced
+    with pytest.raises(AirflowFailException, match="credentials") as raised:
+        sensor.execute({})
+    assert "pa55word" not in str(raised.value)
+    with pytest.raises(ValueError, match="credentials"):
+        NexmoWebhookReadyTrigger("https://hook-user:pa55word@hooks.example.com/sms")
 
 
 # -- deferrable -------------------------------------------------------------------------------------------
 
 
-def test_deferral_raises_task_deferred_with_the_right_trigger_and_timeout(delayed_webhook):
-    url = delayed_webhook(1.0)
+def test_deferral_raises_task_deferred_with_the_right_trigger_and_timeout(local_webhook):
+    url = local_webhook.url("ready-after-hits/2")
     sensor = make_sensor(
         url,
         deferrable=True,
         timeout=90,
-        poke_interval=0.25,
+        poke_interval=0.05,
         request_timeout=3,
         headers={"X-Trace": "1"},
         expected_statuses=(200, 204),
@@ -134,14 +272,16 @@ def test_deferral_raises_task_deferred_with_the_right_trigger_and_timeout(delaye
         "headers": {"X-Trace": "1"},
         "expected_statuses": [200, 204],
         "request_timeout": 3.0,
-        "poke_interval": 0.25,
+        "max_permanent_failures": 3,
+        "poke_interval": 0.05,
     }
 
     # The trigger fires once the webhook turns ready; the resumed task returns the XCom value.
     event, _ = run_until_event(exc.trigger)
     assert event["status"] == "success"
+    assert event["attempts"] == 2  # 503 (the trigger's first), then 200
     result = sensor.execute_complete({}, event=event, **exc.kwargs)
-    assert result == {"url": url, "status_code": 200, "attempts": 1 + event["attempts"]}
+    assert result == {"url": url, "status_code": 200, "attempts": 3}
 
 
 def test_deferrable_returns_at_once_when_already_ready(local_webhook):
@@ -150,13 +290,11 @@ def test_deferrable_returns_at_once_when_already_ready(local_webhook):
     assert result["attempts"] == 1
 
 
-def test_deferrable_never_ready_trigger_times_out(delayed_webhook):
-    sensor = make_sensor(delayed_webhook(3600), deferrable=True, timeout=1.0, poke_interval=0.25)
+def test_deferrable_never_ready_trigger_times_out(local_webhook):
+    sensor = make_sensor(local_webhook.url("status/503"), deferrable=True, timeout=0.3, poke_interval=0.05)
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute({})
-    started = time.monotonic()
     event, _ = run_until_event(deferred.value.trigger)
-    assert time.monotonic() - started < 5
     assert event["status"] == "timeout"
     assert event["status_code"] == 503
     with pytest.raises(AirflowSensorTimeout, match="did not answer"):
@@ -166,12 +304,26 @@ def test_deferrable_never_ready_trigger_times_out(delayed_webhook):
         soft.execute_complete({}, event=event)
 
 
+def test_deferrable_unknown_dns_name_fails_without_retries(unknown_dns_name):
+    sensor = make_sensor(
+        f"https://{unknown_dns_name}/hook", deferrable=True, timeout=3600, poke_interval=0.01
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute({})  # the first, synchronous attempt: one permanent answer of three
+    event, _ = run_until_event(deferred.value.trigger)
+    assert event["status"] == "failed"
+    assert event["attempts"] == 3
+    with pytest.raises(AirflowFailException, match="DNS name does not resolve"):
+        sensor.execute_complete({}, event=event)
+
+
 @pytest.mark.parametrize(
     ("event", "match"),
     [
         (None, "malformed event"),
         ({"no": "status"}, "malformed event"),
         ({"status": "error", "message": "boom"}, "failed: boom"),
+        ({"status": "failed", "message": "HTTP 403"}, "failed: HTTP 403"),
         ({"status": "weird"}, "ended with status 'weird'"),
         ({"status": "success", "status_code": 503, "attempts": 1}, "without a ready status"),
     ],

@@ -1,9 +1,12 @@
 """A tiny threaded HTTP server on 127.0.0.1 for conditions the sandbox's delayed webhook does not cover.
 
-It records every hit (path and monotonic time) so tests can count attempts, and serves a few behaviours
-chosen by path: `/status/<code>` answers that status, `/ready-after/<seconds>` answers 503 until that many
-seconds after the server started then 200, `/hang/<seconds>` sleeps before answering 200 (to provoke client
-timeouts), and `/headers` answers 200 only when the `X-Hook-Secret` header equals "s3cret" (401 otherwise).
+It records every hit (path, monotonic time and the request headers) so tests can count attempts and see
+what was sent, and serves a few behaviours chosen by path: `/status/<code>` answers that status,
+`/ready-after-hits/<n>[/<name>]` answers 503 to the first n hits of that path then 200 (readiness by count,
+so no test races a clock), `/hang/<seconds>` sleeps before answering 200 (to provoke client timeouts),
+`/trickle/<seconds>` sends its status line and headers one byte at a time spread over that many seconds
+(recording in `aborted` a client that hung up first), `/redirect?to=<url>` answers 302 to `url`, and
+`/headers` answers 200 only when the `X-Hook-Secret` header equals "s3cret" (401 otherwise).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 import pytest
 
@@ -23,13 +27,19 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        self.server.record(self.path)
-        parts = self.path.split("?", 1)[0].strip("/").split("/")
-        status = 404
+        hit_number = self.server.record(self.path, dict(self.headers))
+        path, _, query = self.path.partition("?")
+        parts = path.strip("/").split("/")
+        status, extra_headers = 404, {}
+        if parts[0] == "trickle" and len(parts) == 2:
+            self._trickle(float(parts[1]))
+            return
         if parts[0] == "status" and len(parts) == 2:
             status = int(parts[1])
-        elif parts[0] == "ready-after" and len(parts) == 2:
-            status = 200 if time.monotonic() - self.server.started >= float(parts[1]) else 503
+        elif parts[0] == "ready-after-hits" and len(parts) >= 2:
+            status = 200 if hit_number > int(parts[1]) else 503
+        elif parts[0] == "redirect":
+            status, extra_headers = 302, {"Location": unquote(query.removeprefix("to="))}
         elif parts[0] == "hang" and len(parts) == 2:
             time.sleep(float(parts[1]))
             status = 200
@@ -40,10 +50,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in extra_headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
         except OSError:
             pass  # the client gave up (timeout test); nothing to do
+
+    def _trickle(self, seconds: float) -> None:
+        head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"x" * 20) for i in range(10))
+        head += b"Content-Length: 0\r\n\r\n"
+        pause = seconds / len(head)
+        try:
+            for byte in head:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:
+            self.server.aborted.append(self.path)  # the client gave up before the answer was complete
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         return
@@ -57,11 +81,16 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.started = time.monotonic()
         self.hits: list[tuple[str, float]] = []
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.aborted: list[str] = []
         self._lock = threading.Lock()
 
-    def record(self, path: str) -> None:
+    def record(self, path: str, headers: dict[str, str]) -> int:
+        """Log one hit; return how many times this exact path has now been hit."""
         with self._lock:
             self.hits.append((path, time.monotonic()))
+            self.requests.append((path, headers))
+            return sum(1 for hit_path, _ in self.hits if hit_path == path)
 
 
 class LocalWebhook:
@@ -79,6 +108,20 @@ class LocalWebhook:
     @property
     def hits(self) -> list[tuple[str, float]]:
         return list(self._server.hits)
+
+    @property
+    def requests(self) -> list[tuple[str, dict[str, str]]]:
+        """(path, request headers) of every hit, in order."""
+        return list(self._server.requests)
+
+    @property
+    def aborted(self) -> list[str]:
+        """Paths of /trickle requests whose client hung up before the answer was complete."""
+        return list(self._server.aborted)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"

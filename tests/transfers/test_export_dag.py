@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.airflow_compat import parse_dag_folder
+
 DAGS = Path(__file__).parent / "dags"
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(240)]
@@ -15,11 +17,8 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(240)]
 
 @pytest.fixture
 def export_dag(dags_folder, sqlite_warehouse):
-    from airflow.dag_processing.dagbag import DagBag
-
     dags_folder(DAGS)
-
-    bag = DagBag(dag_folder=str(DAGS))
+    bag = parse_dag_folder(DAGS)
     assert bag.import_errors == {}
     return bag.get_dag("nexmo_inventory_export")
 
@@ -31,7 +30,7 @@ def _xcom(dag_run, task_id):
 
 def test_nightly_export_run(export_dag, sandbox, nexmo_conn, sqlite_warehouse, tmp_path):
     sandbox.admin.seed_owned(1_500, country="US")
-    logical_date = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    logical_date = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
     dag_run = export_dag.test(logical_date=logical_date, run_conf={"dir": str(tmp_path)})
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from airflow_provider_nexmo_numbers.client.paging import planned_requests
 from airflow_provider_nexmo_numbers.transfers._rows import (
     COLUMN_NAMES,
     Snapshot,
@@ -77,15 +78,34 @@ def test_snapshot_date_must_be_iso():
 
 def test_progress_names_pages_of_total_and_rate(caplog):
     logger = logging.getLogger("test.progress")
-    progress = ExportProgress(logger, interval=0, what="export to t")
+    progress = ExportProgress(logger, interval=0, what="export to t", pace=10.0, planned=planned_requests)
     with caplog.at_level(logging.INFO, logger="test.progress"):
         progress.page_fetched(250, 100, 100)
         progress.page_fetched(250, 100, 100)
         progress.finished()
-    assert "page 1 of 3, 100 of 250 numbers" in caplog.text
+    assert "export to t: 250 numbers in about 3 requests" in caplog.text
+    assert "pace 10 requests/s, ETA about 0 s" in caplog.text
     assert "page 2 of 3, 200 of 250 numbers" in caplog.text
     assert "numbers/s" in caplog.text
     assert "finished: 200 numbers from 2 pages" in caplog.text
+
+
+def test_estimate_of_a_large_export_names_requests_pace_and_eta(caplog):
+    logger = logging.getLogger("test.estimate")
+    progress = ExportProgress(logger, what="export to t", pace=2.0, planned=planned_requests)
+    with caplog.at_level(logging.INFO, logger="test.estimate"):
+        progress.page_fetched(100_000, 100, 100)
+    assert "100,000 numbers in about 1,143 requests" in caplog.text
+    assert "pace 2 requests/s, ETA about 10 min" in caplog.text  # 1,143 / 2 = 572 s
+
+
+def test_estimate_without_count(caplog):
+    logger = logging.getLogger("test.nocount")
+    progress = ExportProgress(logger, what="export to t")
+    with caplog.at_level(logging.INFO, logger="test.nocount"):
+        progress.page_fetched(None, 100, 100)
+    assert "the API gave no count" in caplog.text
+    assert "pace not limited" in caplog.text
 
 
 def test_progress_logs_at_a_sane_cadence(caplog):

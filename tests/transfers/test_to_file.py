@@ -52,7 +52,8 @@ def test_each_format_holds_the_whole_inventory(fmt, inventory, tmp_path):
         "format": fmt,
         "snapshot_id": RUN_ID,
         "snapshot_date": "2024-05-01",
-        "pages": 100,
+        "pages": 114,  # overlapping pages of up to 100 that prove none was skipped
+        "rereads": 0,
         "seconds": summary["seconds"],
     }
     rows = read_back(path, fmt)

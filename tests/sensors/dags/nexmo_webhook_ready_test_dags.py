@@ -1,6 +1,6 @@
 """DAGs the webhook-readiness sensor tests run with `dag.test()`, one per mode.
 
-The first task asks the test for a fresh delayed-webhook URL (see tests/sensors/dag_hooks.py); the sensor gets
+The first task asks the test for the webhook URL (see tests/sensors/dag_hooks.py); the sensor gets
 it through a template, which also exercises validation after rendering.
 """
 
@@ -30,9 +30,9 @@ def _build(dag_id: str, **sensor_kwargs) -> DAG:
     return dag
 
 
-poke_dag = _build("nexmo_webhook_ready_poke", mode="poke", poke_interval=0.5, timeout=60)
+poke_dag = _build("nexmo_webhook_ready_poke", mode="poke", poke_interval=0.1, timeout=60)
 reschedule_dag = _build("nexmo_webhook_ready_reschedule", mode="reschedule", poke_interval=1, timeout=60)
-deferrable_dag = _build("nexmo_webhook_ready_deferrable", deferrable=True, poke_interval=0.5, timeout=60)
+deferrable_dag = _build("nexmo_webhook_ready_deferrable", deferrable=True, poke_interval=0.1, timeout=60)
 never_ready_deferrable_soft_fail_dag = _build(
     "nexmo_webhook_never_ready_deferrable_soft_fail",
     deferrable=True,

@@ -1,20 +1,27 @@
-"""The webhook-readiness rules shared by the sensor (sync, requests) and the trigger (async, httpx).
+"""Validation of the webhook-readiness arguments, shared by the sensor and the trigger.
 
-Kept free of Airflow and HTTP-library imports so both sides apply exactly the same validation and the same
-"is it ready?" decision, and so the sensor module stays cheap to parse. Every validation error names the
-argument and the rule it broke, because a DAG author sees only the message.
+Free of Airflow and HTTP-library imports so both apply exactly the same rules and the sensor module stays
+cheap to parse. Every error names the argument and the rule it broke, because a DAG author sees only the
+message. URLs go through the client's `validate_url` too, so a webhook URL the sensor accepts is one the
+Numbers API operators accept (and one with user:password@ is refused by both).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_EXPECTED_STATUSES: tuple[int, ...] = (200,)
 DEFAULT_REQUEST_TIMEOUT: float = 10.0
+# Consecutive "can never be ready" answers (unknown DNS name, 401/403/...) before the wait fails: a DNS record
+# or an auth rule being deployed gets a few polls, a typo does not get six hours.
+DEFAULT_MAX_PERMANENT_FAILURES: int = 3
+# Redirects followed per attempt; more is a loop or a misconfiguration.
+MAX_REDIRECTS: int = 5
 # The trigger never sleeps less than this between attempts, even with poke_interval=0, so a misconfigured
 # sensor cannot spin the triggerer's event loop against an endpoint that is down.
 MIN_TRIGGER_SLEEP: float = 0.1
@@ -47,23 +54,37 @@ def is_templated(value: Any) -> bool:
     return hasattr(value, "resolve")
 
 
+def _without_userinfo(url: str) -> str:
+    """`url` as it may be echoed in an error: any user:password@ masked, even in a malformed URL."""
+    return re.sub(r"//[^/?#]*@", "//***@", url)
+
+
 def validate_url(url: Any) -> str:
     """Return `url` if it is an absolute http(s) URL with a host, else raise naming the field `url`."""
     if not isinstance(url, str) or not url.strip():
         raise WebhookReadyConfigError("url", "must be a non-empty string", url)
+    shown = _without_userinfo(url)
     if url != url.strip() or any(ch.isspace() for ch in url):
-        raise WebhookReadyConfigError("url", "must not contain whitespace", url)
+        raise WebhookReadyConfigError("url", "must not contain whitespace", shown)
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for a non-numeric or out-of-range port
     except ValueError as exc:
-        raise WebhookReadyConfigError("url", f"must be a well-formed URL ({exc})", url) from exc
+        raise WebhookReadyConfigError("url", f"must be a well-formed URL ({exc})", shown) from exc
     if parts.scheme.lower() not in ("http", "https"):
-        raise WebhookReadyConfigError("url", "must be an absolute URL with scheme http:// or https://", url)
+        raise WebhookReadyConfigError("url", "must be an absolute URL with scheme http:// or https://", shown)
     if not parts.hostname:
-        raise WebhookReadyConfigError("url", "must name a host (e.g. https://example.com/hook)", url)
+        raise WebhookReadyConfigError("url", "must name a host (e.g. https://example.com/hook)", shown)
     if port == 0:
-        raise WebhookReadyConfigError("url", "must not use port 0", url)
+        raise WebhookReadyConfigError("url", "must not use port 0", shown)
+    from airflow_provider_nexmo_numbers.client.validation import validate_url as validate_api_url
+
+    try:
+        validate_api_url("url", url, allow_empty=False)
+    except ValueError as exc:
+        # The operators' rule book for webhook URLs: above all no user:password@, which would reach the task
+        # log, the XCom and the rendered fields. Its message shows the URL with the userinfo masked.
+        raise WebhookReadyConfigError("url", str(exc), show_value=False) from exc
     return url
 
 
@@ -108,6 +129,13 @@ def validate_request_timeout(value: Any) -> float:
     return seconds
 
 
+def validate_max_permanent_failures(value: Any) -> int:
+    """How many consecutive "can never be ready" answers end the wait: an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise WebhookReadyConfigError("max_permanent_failures", "must be an int of 1 or more", value)
+    return value
+
+
 def validate_non_negative_seconds(field: str, value: Any) -> float:
     """`poke_interval` and `timeout`: a finite number of seconds (or timedelta) >= 0."""
     seconds = _number(field, value)
@@ -149,32 +177,3 @@ def sensitive_header_values(headers: Mapping[str, str] | None) -> list[str]:
         for name, value in headers.items()
         if value and any(word in name.lower() for word in _SENSITIVE_HEADER_WORDS)
     ]
-
-
-def redact_url(url: str) -> str:
-    """The URL for log lines: query string and user info dropped, since either may carry a credential."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = "?..." if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{query}"
-
-
-def is_ready(status_code: int | None, expected_statuses: Iterable[int]) -> bool:
-    """The single readiness decision: an HTTP answer whose status is one of the expected ones."""
-    return status_code is not None and status_code in expected_statuses
-
-
-def describe_attempt(
-    url: str, attempt: int, status_code: int | None, error: str | None, expected: Iterable[int]
-) -> str:
-    """One short log line per attempt: what was asked, what came back, and whether that counts as ready."""
-    outcome = f"HTTP {status_code}" if status_code is not None else f"no answer ({error})"
-    verdict = "ready" if is_ready(status_code, expected) else "not ready yet"
-    return f"Webhook readiness attempt {attempt}: GET {redact_url(url)} -> {outcome}: {verdict}"
-
-
-def describe_error(exc: BaseException) -> str:
-    """A compact one-line description of a transport error (class name + first line of its message)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = type(exc).__name__
-    return f"{name}: {text[:160]}" if text else name

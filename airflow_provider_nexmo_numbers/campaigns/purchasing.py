@@ -12,6 +12,13 @@ reports the API's ``error-code-label``.
 
 `buy_planned` is pure apart from its two injected callables (price look-up, purchase), so its rules are
 unit-tested without a server.
+
+How a purchase is claimed (`claimed_purchase`, used by the buy and ensure operators): claim the msisdn in the
+ledger (one winner), mark the claim "buying" with the price, buy, then record the purchase (which deletes
+the claim in the same transaction). A number claimed by another owner, or one the API refuses with 420
+because the account already owns it through someone else, raises `Taken`: the caller moves on to another
+candidate. `resume_purchase` is the other half: a new try of the same owner finds what an earlier try
+bought (recorded, or killed between buy and record) before it buys anything.
 """
 
 from __future__ import annotations
@@ -23,15 +30,29 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_nexmo_numbers.operators.plan import PlanItem
+from airflow_provider_nexmo_numbers.campaigns.plan import PlanItem, offered_cost
 
 if TYPE_CHECKING:
-    from airflow_provider_nexmo_numbers.client.models import AvailableNumber
+    from airflow_provider_nexmo_numbers.client.models import AvailableNumber, BuyResult
     from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
+    from airflow_provider_nexmo_numbers.ledger.core import Ledger
 
-__all__ = ["NUMBER_TYPES", "PurchaseOutcome", "buy_planned", "fresh_offer", "needs_address"]
+__all__ = [
+    "NUMBER_TYPES",
+    "PurchaseOutcome",
+    "Taken",
+    "buy_planned",
+    "claimed_purchase",
+    "fresh_offer",
+    "needs_address",
+    "offered_cost",
+    "resume_purchase",
+]
 
 NUMBER_TYPES = ("landline", "mobile-lvn", "landline-toll-free")
+#: How long a claim that has not reached the wire yet keeps other owners away (a crashed try's claim then
+#: frees itself); a claim whose purchase was sent never expires by itself.
+CLAIM_LEASE_SECONDS = 900.0
 #: Refusals (420 for numbers the account does not own afterwards) in a row after which the loop gives up.
 MAX_CONSECUTIVE_REFUSALS = 3
 _ADDRESS = re.compile(r"\baddress\b", re.IGNORECASE)
@@ -47,9 +68,9 @@ def fresh_offer(
     The search of one exact number needs its type (KPN searches landlines when none is given), so without a
     known type each type is tried in turn.
     """
-    from airflow_provider_nexmo_numbers.operators.base import validation
+    from airflow_provider_nexmo_numbers.client.validation import validate_number_type
 
-    types = [validation().validate_number_type(number_type)] if number_type else list(NUMBER_TYPES)
+    types = [validate_number_type(number_type)] if number_type else list(NUMBER_TYPES)
     for candidate_type in types:
         page = hook.search_available_numbers(
             country, type=candidate_type, pattern=msisdn, search_pattern=0, size=10
@@ -57,6 +78,103 @@ def fresh_offer(
         offer = next((number for number in page.numbers if number.msisdn == msisdn), None)
         if offer is not None:
             return offer
+    return None
+
+
+class Taken(Exception):
+    """The number is not this owner's to buy: another owner claimed it, or the account already owns it
+    through someone else. Not a refusal by the API: the caller tries another candidate."""
+
+    def __init__(self, msisdn: str, reason: str) -> None:
+        super().__init__(f"{msisdn}: {reason}")
+        self.msisdn, self.reason = msisdn, reason
+
+
+def claimed_purchase(
+    ledger: Ledger,
+    hook: Any,
+    *,
+    country: str,
+    msisdn: str,
+    owner: str,
+    campaign: str | None = None,
+    monthly_cost: Decimal | None,
+    initial_price: Decimal | None = None,
+    target_api_key: str | None = None,
+    named: bool = False,
+    lease_seconds: float = CLAIM_LEASE_SECONDS,
+) -> BuyResult:
+    """Claim, buy, record (see the module docstring). ``named``: the user asked for this very msisdn, so a
+    420 for a number the account owns is reported as ``already_owned`` instead of `Taken` (nothing is
+    recorded as this owner's purchase then). A refusal that is not "owned" (`NexmoMethodFailedError`)
+    gives the claim up and propagates."""
+    from airflow_provider_nexmo_numbers.client.errors import NexmoMethodFailedError
+
+    claim = ledger.claim(msisdn, country, owner, campaign=campaign, lease_seconds=lease_seconds)
+    if not claim.granted:
+        raise Taken(msisdn, f"claimed by {claim.holder}")
+    ledger.mark_buying(
+        msisdn, owner, monthly_cost=monthly_cost, initial_price=initial_price, target_api_key=target_api_key
+    )
+    extra = {"target_api_key": target_api_key} if target_api_key else {}
+    try:
+        result = hook.buy_number(country, msisdn, **extra)
+    except NexmoMethodFailedError:
+        ledger.drop_claim(msisdn, owner)
+        raise
+    if result.refused_as_owned and claim.state != "buying":
+        # The API refused *this* request because the account already owned the number, and no earlier try
+        # of this owner had sent a purchase for it: someone else bought it.
+        ledger.drop_claim(msisdn, owner)
+        if named:
+            return result
+        raise Taken(msisdn, "the account already owns it, bought by someone else (420 for this purchase)")
+    ledger.record_purchase(
+        msisdn=msisdn,
+        country=country,
+        owner=owner,
+        campaign=campaign,
+        monthly_cost=monthly_cost,
+        initial_price=initial_price,
+        target_api_key=target_api_key,
+    )
+    return result
+
+
+def resume_purchase(
+    ledger: Ledger, hook: Any, *, owner: str, country: str | None = None, msisdn: str | None = None
+) -> dict[str, Any] | None:
+    """What an earlier try of ``owner`` bought and the account still owns, or None.
+
+    A recorded purchase counts when the number is still owned. A claim left in state ``buying`` (a try killed
+    between the purchase and its record) is resolved by looking at the account: owned -> recorded now as this
+    owner's purchase at the claimed price; not owned -> the claim is given up.
+    """
+
+    def wanted(row: dict[str, Any]) -> bool:
+        return (country is None or row["country"] == country) and (msisdn is None or row["msisdn"] == msisdn)
+
+    for row in reversed(ledger.purchases(owner=owner)):
+        if wanted(row) and hook.find_owned_number(row["msisdn"]) is not None:
+            return row
+    for row in ledger.claims(owner=owner):
+        if not wanted(row):
+            continue
+        if row["state"] == "buying" and hook.find_owned_number(row["msisdn"]) is not None:
+            ledger.record_purchase(
+                msisdn=row["msisdn"],
+                country=row["country"],
+                owner=owner,
+                campaign=row["campaign"],
+                monthly_cost=row["monthly_cost"],
+                initial_price=row["initial_price"],
+                target_api_key=row["target_api_key"],
+            )
+            log.info(
+                "%s: bought by an earlier try that stopped before recording it; recorded now", row["msisdn"]
+            )
+            return {**row, "owner": owner}
+        ledger.drop_claim(row["msisdn"], owner)
     return None
 
 
@@ -152,6 +270,10 @@ def buy_planned(
         logger.info("buy %s (%s, EUR %s/month)", item.msisdn, item.country, price)
         try:
             result = buy(item)
+        except Taken as taken:
+            # Claimed or bought by someone else meanwhile: not a refusal of the account, try an alternate.
+            replace(price, taken.reason, item.msisdn)
+            continue
         except NexmoMethodFailedError as err:
             refusals += 1
             label = err.error_code_label or "no label"

@@ -43,9 +43,9 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from airflow_provider_nexmo_numbers.operators.selector import NumberSelector, field_of, is_unconfigured
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector, field_of, is_unconfigured
 
-__all__ = ["Plan", "PlanItem", "Shortfall", "build_plan", "settings_diff"]
+__all__ = ["Plan", "PlanItem", "Shortfall", "build_plan", "offered_cost", "settings_diff"]
 
 ACTIONS = ("keep", "reconfigure", "adopt", "buy", "surplus")
 SHORTFALL_REASONS = ("pool", "max_monthly_cost", "budget")
@@ -99,6 +99,8 @@ class PlanItem:
     monthly_cost: Decimal | None
     cost_basis: str
     changes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: One-off set-up price the search gave (``initialPrice``), for numbers to buy; None when not given.
+    initial_price: Decimal | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +112,7 @@ class PlanItem:
             "monthly_cost": _money(self.monthly_cost),
             "cost_basis": self.cost_basis,
             "changes": dict(self.changes),
+            "initial_price": _money(self.initial_price),
         }
 
 
@@ -163,6 +166,16 @@ class Plan:
         return self.owned_cost + self.purchase_cost
 
     @property
+    def initial_cost(self) -> Decimal:
+        """One-off initial prices of the numbers to buy, where the search gives them (``initialPrice``)."""
+        return sum((item.initial_price for item in self.buy if item.initial_price is not None), Decimal(0))
+
+    @property
+    def first_month_cost(self) -> Decimal:
+        """What the purchases cost in their first month: monthly rental plus initial prices."""
+        return self.purchase_cost + self.initial_cost
+
+    @property
     def remaining_budget(self) -> Decimal | None:
         """What the budget still allows after the plan (None without a budget; never below 0)."""
         if self.monthly_budget is None:
@@ -205,6 +218,8 @@ class Plan:
             "owned_cost": str(self.owned_cost),
             "purchase_cost": str(self.purchase_cost),
             "monthly_cost": str(self.monthly_cost),
+            "initial_cost": str(self.initial_cost),
+            "first_month_cost": str(self.first_month_cost),
             "unknown_cost_count": self.unknown_cost_count,
             "candidates_examined": self.candidates_examined,
             "candidates_eligible": self.candidates_eligible,
@@ -255,6 +270,13 @@ class Plan:
             f"monthly cost: EUR {self.monthly_cost} (owned EUR {self.owned_cost}{unknown}, new EUR "
             f"{self.purchase_cost}); budget {budget}; max per number {cap}"
         )
+        initial_given = sum(1 for item in self.buy if item.initial_price is not None)
+        if self.buy:
+            lines.append(
+                f"initial (one-off) prices of new numbers: EUR {self.initial_cost} ({initial_given} of "
+                f"{len(self.buy)} given by the API); first month of the purchases: "
+                f"EUR {self.first_month_cost}"
+            )
         lines.append(
             f"search: {self.candidates_examined} examined, {self.candidates_eligible} eligible, "
             f"{self.candidates_within_cap} within the per-number cap"
@@ -270,6 +292,7 @@ class Plan:
 
 def _item(action: str, number: Any, cost: Decimal | None, basis: str, changes: Mapping[str, str]) -> PlanItem:
     return PlanItem(
+        initial_price=offered_cost(field_of(number, "initial_price")) if action == "buy" else None,
         action=action,
         country=_text(field_of(number, "country")).upper(),
         msisdn=_text(field_of(number, "msisdn")).lstrip("+"),
@@ -282,11 +305,16 @@ def _item(action: str, number: Any, cost: Decimal | None, basis: str, changes: M
 
 
 def _candidate_cost(number: Any) -> Decimal | None:
-    raw = field_of(number, "cost")
-    if raw is None:
+    return offered_cost(field_of(number, "cost"))
+
+
+def offered_cost(value: Any) -> Decimal | None:
+    """An offered monthly price as a Decimal, or None when it is an API anomaly (missing, not a number,
+    negative, NaN, infinite): such an offer is never a bargain, it is never bought."""
+    if value is None or isinstance(value, bool):
         return None
     try:
-        cost = raw if isinstance(raw, Decimal) else Decimal(str(raw))
+        cost = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except ArithmeticError:
         return None
     return cost if cost.is_finite() and cost >= 0 else None
