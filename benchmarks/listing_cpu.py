@@ -48,31 +48,22 @@ def _bare(sb: Any, pages: int, verify: Any) -> int:
     return count
 
 
-def _client(sb: Any, pages: int, verify: Any) -> int:
+def _new_client(sb: Any, verify: Any) -> Any:
     from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
 
-    with NexmoNumbersClient(
-        sb.client_id,
-        sb.client_secret,
-        base_url=sb.base_url,
-        token_url=sb.token_url,
-        verify_ssl=verify,
+    return NexmoNumbersClient(
+        sb.client_id, sb.client_secret, base_url=sb.base_url, token_url=sb.token_url, verify_ssl=verify,
         share_tokens=False,
-    ) as client:
+    )  # fmt: skip
+
+
+def _client(sb: Any, pages: int, verify: Any) -> int:
+    with _new_client(sb, verify) as client:
         return sum(1 for _ in itertools.islice(client.iter_owned_numbers(page_size=100), pages * 100))
 
 
 def _client_pages(sb: Any, pages: int, verify: Any) -> int:
-    from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
-
-    with NexmoNumbersClient(
-        sb.client_id,
-        sb.client_secret,
-        base_url=sb.base_url,
-        token_url=sb.token_url,
-        verify_ssl=verify,
-        share_tokens=False,
-    ) as client:
+    with _new_client(sb, verify) as client:
 
         def numbers() -> Any:
             for index in range(1, pages + 1):
