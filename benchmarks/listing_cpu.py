@@ -4,7 +4,8 @@ The same pages of 100 owned numbers are read, in rounds that alternate the varia
 weighs on all of them alike), by:
 - `bare`: a `requests.Session` and `.json()` per page, nothing else: the floor no client can beat;
 - `client`: `NexmoNumbersClient.iter_owned_numbers` (validated `OwnedNumber` models, what the hook and the
-  exports read);
+  exports read, with the iterator's guards against a listing that moves: duplicates skipped, count watched);
+- `client_pages`: `NexmoNumbersClient.list_owned_numbers` page by page (the same models, no paging logic);
 - `vonage_sdk`: `vonage_numbers.Numbers.list_owned_numbers` page by page (its pydantic models), over the
   sandbox's Vonage-direct flavour, which Vonage's SDK reaches only over https.
 
@@ -47,18 +48,28 @@ def _bare(sb: Any, pages: int, verify: Any) -> int:
     return count
 
 
-def _client(sb: Any, pages: int, verify: Any) -> int:
+def _new_client(sb: Any, verify: Any) -> Any:
     from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
 
-    with NexmoNumbersClient(
-        sb.client_id,
-        sb.client_secret,
-        base_url=sb.base_url,
-        token_url=sb.token_url,
-        verify_ssl=verify,
+    return NexmoNumbersClient(
+        sb.client_id, sb.client_secret, base_url=sb.base_url, token_url=sb.token_url, verify_ssl=verify,
         share_tokens=False,
-    ) as client:
+    )  # fmt: skip
+
+
+def _client(sb: Any, pages: int, verify: Any) -> int:
+    with _new_client(sb, verify) as client:
         return sum(1 for _ in itertools.islice(client.iter_owned_numbers(page_size=100), pages * 100))
+
+
+def _client_pages(sb: Any, pages: int, verify: Any) -> int:
+    with _new_client(sb, verify) as client:
+
+        def numbers() -> Any:
+            for index in range(1, pages + 1):
+                yield from client.list_owned_numbers(size=100, index=index).numbers
+
+        return sum(1 for _ in numbers())
 
 
 def _vonage_sdk(sb: Any, pages: int, verify: Any) -> int:
@@ -78,7 +89,7 @@ def _vonage_sdk(sb: Any, pages: int, verify: Any) -> int:
     return count
 
 
-VARIANTS = {"bare": _bare, "client": _client, "vonage_sdk": _vonage_sdk}
+VARIANTS = {"bare": _bare, "client": _client, "client_pages": _client_pages, "vonage_sdk": _vonage_sdk}
 
 
 def measure(sb: Any, *, pages: int, rounds: int, variants: tuple[str, ...]) -> dict[str, Any]:
@@ -111,14 +122,14 @@ def run(sb: Any, *, owned: int, pages: int, rounds: int, log: Any = print) -> di
     sb.admin.reset(owned_numbers=owned)
     sb.admin.set_quota(None)
     result: dict[str, Any] = {"owned": owned, "target_ratio": TARGET_RATIO}
-    result["http"] = measure(sb, pages=pages, rounds=rounds, variants=("bare", "client"))
+    result["http"] = measure(sb, pages=pages, rounds=rounds, variants=("bare", "client", "client_pages"))
     log(_line("http", result["http"]))
     try:
         import vonage_numbers  # noqa: F401
 
-        with_sdk: tuple[str, ...] = ("bare", "client", "vonage_sdk")
+        with_sdk: tuple[str, ...] = ("bare", "client", "client_pages", "vonage_sdk")
     except ImportError:
-        with_sdk = ("bare", "client")
+        with_sdk = ("bare", "client", "client_pages")
     saved = {name: os.environ.get(name) for name in ("REQUESTS_CA_BUNDLE", "NO_PROXY")}
     with run_sandbox_subprocess(SandboxConfig(tls=True, owned_numbers=owned)) as tls:
         os.environ["REQUESTS_CA_BUNDLE"] = tls.ca_bundle  # Vonage's SDK trusts the sandbox only this way

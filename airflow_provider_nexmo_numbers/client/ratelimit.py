@@ -243,7 +243,7 @@ class RateLimiter:
             if self._window is not None and self._window[0] == reading.reset_text:
                 grown = reading.used - self._window[1]
                 if grown > 0:  # up at once (never a 429), down smoothly (one quiet gap is no trend)
-                    self._consumers = max(1.0, grown, 0.75 * self._consumers + 0.25 * grown)
+                    self._consumers = max(1.0, grown, 0.5 * self._consumers + 0.5 * grown)
             elif self._window is None and reading.window <= _SHORT_WINDOW:
                 # The first answer cannot tell growth yet; in a short window, whoever used it so far is
                 # likely still sending (processes started together): assume so until measured.

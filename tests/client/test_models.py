@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
+from pydantic import ValidationError
+
 from airflow_provider_nexmo_numbers.client import (
     AvailableNumber,
     BuyResult,
@@ -12,6 +15,7 @@ from airflow_provider_nexmo_numbers.client import (
     NumberPage,
     OwnedNumber,
 )
+from airflow_provider_nexmo_numbers.client.models import OwnedNumbersEnvelope
 
 WIRE_OWNED = {
     "country": "nl",
@@ -100,3 +104,29 @@ def test_page_and_results():
         "msisdn": "31",
         "already_released": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"country": "GB", "msisdn": "447700900000", "features": ["SMS", "VOICE"]},
+         ("GB", "447700900000", ["SMS", "VOICE"])),
+        ({"country": " gb ", "msisdn": "+447700900000 ", "features": ["VOICE", "SMS"]},
+         ("GB", "447700900000", ["SMS", "VOICE"])),
+        ({"country": "nl", "msisdn": 3197000000001, "features": "voice,sms"},
+         ("NL", "3197000000001", ["SMS", "VOICE"])),
+    ],
+)  # fmt: skip
+def test_the_compiled_fast_path_and_the_python_fallback_agree(raw, expected):
+    """Listings are validated from the JSON bytes (country and canonical msisdns without calling Python):
+    canonical and odd values come out the same as before."""
+    page = json.dumps({"count": 1, "numbers": [raw]}).encode()
+    number = OwnedNumbersEnvelope.model_validate_json(page).numbers[0]
+    assert (number.country, number.msisdn, number.features) == expected
+    assert OwnedNumber.model_validate(raw) == number
+
+
+@pytest.mark.parametrize("msisdn", [None, ["447700900000"], True])
+def test_an_msisdn_that_is_no_number_is_still_refused(msisdn):
+    with pytest.raises(ValidationError):
+        OwnedNumber.model_validate({"country": "GB", "msisdn": msisdn})
