@@ -215,9 +215,10 @@ class ConnectionSettings(BaseModel):
     )
     verify_ssl: Annotated[bool | str, BeforeValidator(_verify)] = Field(
         True,
-        description="Verify the server's TLS certificate (or the path of a CA bundle, in the Extra JSON).",
+        description="Verify the server's TLS certificate: true, false, or the path of a CA bundle.",
+        # text, not a switch: an unset switch shows "off" while the default is true
         json_schema_extra=_form(
-            "Verify SSL", "must be true, false or the path of a CA bundle", "boolean", "true"
+            "Verify SSL", "must be true, false or the path of a CA bundle", "string", "true"
         ),
     )
 
@@ -303,7 +304,7 @@ def _schema(name: str) -> dict[str, Any]:
         return {"type": ["string", "null"], "enum": list(API_FLAVOURS)}
     schema: dict[str, Any] = {"type": [kind, "null"]}
     if kind == "string":  # the 3.3 form shows no placeholder for extras: offer the default to pick
-        schema["examples"] = [meta["placeholder"]]
+        schema["examples"] = ["true", "false"] if name == "verify_ssl" else [meta["placeholder"]]
     return schema
 
 
