@@ -118,6 +118,16 @@ class Page:
         for kind in ("keyDown", "keyUp"):
             self.send("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code)
 
+    def click_at(self, x: float, y: float) -> None:
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def expand_extra_fields(self) -> None:
+        where = self.js(EXTRA_FIELDS_HEADER)
+        if where:
+            self.click_at(*where)
+            time.sleep(1.5)
+
     def screenshot(self, path: Path) -> None:
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
@@ -141,15 +151,16 @@ FOCUS_INPUT = """(() => {{
   if (!input) return false;
   input.focus(); input.click(); return true;
 }})()"""
-EXPAND_SECTIONS = """(() => {
+# Where the collapsed "Extra Fields" section's header is, for a real mouse click (a synthetic click() does
+# not always reach the UI library's handlers).
+EXTRA_FIELDS_HEADER = """(() => {
   const dialog = document.querySelector('[role=dialog]') || document;
-  let n = 0;
-  for (const b of dialog.querySelectorAll('button')) {
-    if ((b.innerText || '').trim() === 'Extra Fields' && b.getAttribute('aria-expanded') !== 'true') {
-      b.click(); n++;
-    }
-  }
-  return n;
+  const hit = [...dialog.querySelectorAll('button, [data-part=item-trigger]')]
+    .find(b => (b.textContent || '').trim().toLowerCase() === 'extra fields');
+  if (!hit || hit.getAttribute('aria-expanded') === 'true') return null;
+  hit.scrollIntoView({block: 'center'});
+  const r = hit.getBoundingClientRect();
+  return [r.x + r.width / 2, r.y + r.height / 2];
 })()"""
 DIALOG_TEXT = "(() => (document.querySelector('[role=dialog]') || {}).innerText || '')()"
 
@@ -164,8 +175,7 @@ def take(page: Page, base: str, out: Path) -> list[Path]:
     time.sleep(1.0)
     page.press("Enter", 13)
     page.wait_js(f"{DIALOG_TEXT}.includes('Extra Fields')", 30, "the nexmo_numbers fields")
-    page.js(EXPAND_SECTIONS)
-    time.sleep(1.5)
+    page.expand_extra_fields()
     shots = [out / "connection-form-add.png"]
     page.screenshot(shots[-1])
 
@@ -173,8 +183,7 @@ def take(page: Page, base: str, out: Path) -> list[Path]:
     page.wait_js(f"document.body.innerText.includes({CONN_ID!r})", 90, "the connection list")
     page.wait_js(CLICK_BY_TEXT.format(text="Edit Connection"), 30, "the connection's Edit button")
     page.wait_js(f"{DIALOG_TEXT}.includes('Extra Fields')", 30, "the edit form")
-    page.js(EXPAND_SECTIONS)
-    time.sleep(1.5)
+    page.expand_extra_fields()
     shots.append(out / "connection-form-edit.png")
     page.screenshot(shots[-1])
     return shots
