@@ -53,6 +53,8 @@ with DAG(
     start_date=START,
     catchup=False,
     tags=["nexmo-numbers", "example", "export"],
+    # A nightly snapshot is read-only and replaces itself on a re-run: retrying a hiccup is always safe.
+    default_args={"retries": 2, "retry_delay": datetime.timedelta(minutes=1)},
     user_defined_macros={"default_export_dir": default_export_dir},
     params={
         "export_dir": Param(

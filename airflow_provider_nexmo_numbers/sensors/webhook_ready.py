@@ -44,12 +44,11 @@ from airflow_provider_nexmo_numbers.readiness.config import (
     validate_request_timeout,
     validate_url,
 )
-from airflow_provider_nexmo_numbers.readiness.outcome import Verdict, redact_url
-from airflow_provider_nexmo_numbers.readiness.progress import Progress
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_nexmo_numbers.readiness.progress import Progress
     from airflow_provider_nexmo_numbers.triggers.webhook_ready import NexmoWebhookReadyTrigger
 
 _VALID_MODES = ("poke", "reschedule")
@@ -136,6 +135,8 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
+        # Imported when a poke runs: a DAG file that only builds the sensor pays for none of it.
+        from airflow_provider_nexmo_numbers.readiness.outcome import Verdict
         from airflow_provider_nexmo_numbers.readiness.probe import probe_sync
 
         progress = self._progress_for(self.url)
@@ -168,6 +169,8 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         return self._progress.attempts if self._progress else 0
 
     def _progress_for(self, url: str) -> Progress:
+        from airflow_provider_nexmo_numbers.readiness.progress import Progress
+
         if self._progress is None:
             self._progress = Progress(url, self.max_permanent_failures)
         return self._progress
@@ -224,6 +227,8 @@ class NexmoWebhookReadySensor(BaseSensorOperator):
         )
 
     def _result(self, status_code: int | None, attempts: int, url: str | None = None) -> dict[str, Any]:
+        from airflow_provider_nexmo_numbers.readiness.outcome import redact_url
+
         result = {"url": url or self.url, "status_code": status_code, "attempts": attempts}
         self.log.info(
             "Webhook %s is ready (HTTP %s after %s attempts)",

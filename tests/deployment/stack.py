@@ -102,6 +102,9 @@ class AirflowStack:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "60",
+            # This machine runs several such stacks and test suites at once: a task process must not give up
+            # on a slow api-server after the default 5 s (it would fail before running any code of ours).
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }

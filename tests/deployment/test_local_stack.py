@@ -4,7 +4,7 @@ api-server, scheduler, dag-processor and triggerer run as four processes against
 database; the DAGs come from example_dags/, created unpaused (so their scheduled runs start at once, with
 their defaults, as after unpausing). Runs are triggered without a logical date, by the CLI and the REST API,
 which is what Airflow 3 does and `dag.test()` hides. Tasks talk to the session's sandbox over loopback.
-One stack serves the whole module; the tests run in file order and build on each other.
+One stack (conftest) serves both deployment modules; the tests run in file order and build on each other.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import json
 
 import pytest
 
-from tests.deployment.conftest import require_postgres
 from tests.deployment.stack import AirflowStack, wait_until
-from tests.fixtures.airflow import nexmo_connection_json
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(1500)]
 
@@ -30,33 +28,11 @@ EXPECTED_DAGS = {
 SIP = "sip:campaign-1@pbx.example.com"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, sandbox_server):
-    require_postgres()
+@pytest.fixture(scope="module", autouse=True)
+def parsed(stack, sandbox_server):
+    """The shared stack (conftest) with the example DAGs parsed, and a sandbox in its seeded state."""
     sandbox_server.admin.reset()
-    home = tmp_path_factory.mktemp("airflow-local-stack")
-    warehouse = json.dumps({"conn_type": "sqlite", "host": str(home / "warehouse.db")})
-    stack = AirflowStack(
-        home,
-        executor="LocalExecutor",
-        extra_env={
-            "AIRFLOW_CONN_NEXMO_NUMBERS_DEFAULT": nexmo_connection_json(sandbox_server),
-            "AIRFLOW_CONN_NEXMO_NUMBERS_WAREHOUSE": warehouse,
-        },
-    )
-    try:
-        stack.cli("db", "migrate", timeout=600)
-        stack.cli("pools", "set", "nexmo_numbers", "2", "Nexmo Numbers API")
-        stack.start_core()
-        wait_until(
-            lambda: stack.dag_ids() >= EXPECTED_DAGS,
-            timeout=300,
-            what="the example DAGs to be parsed",
-            every=3,
-        )
-        yield stack
-    finally:
-        stack.close()
+    wait_until(lambda: stack.dag_ids() >= EXPECTED_DAGS, timeout=300, what="the example DAGs", every=3)
 
 
 def _succeeded(stack: AirflowStack, dag_id: str, run_id: str, timeout: float = 600) -> None:
@@ -92,7 +68,7 @@ def test_basic_verbs_from_the_cli_without_a_logical_date(stack, sandbox_server, 
         "webhook_url": webhook.url("ready-after-hits/1/basic"),
     }
     done = stack.cli("dags", "trigger", "nexmo_numbers_basic_verbs", "-c", json.dumps(conf), "-o", "json")
-    run = json.loads(done.stdout[done.stdout.index("[") :])[0]
+    run = json.loads(done.stdout[done.stdout.index("[{") :])[0]  # after any warnings Airflow prints
     assert run["logical_date"] is None
 
     _succeeded(stack, "nexmo_numbers_basic_verbs", run["dag_run_id"])

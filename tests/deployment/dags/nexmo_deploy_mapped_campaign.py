@@ -30,4 +30,5 @@ with DAG(
         pool="nexmo_numbers",
         retries=3,
         retry_delay=datetime.timedelta(seconds=2),
+        executor="CeleryExecutor",  # the test stack runs LocalExecutor by default, Celery beside it
     ).expand(features=["SMS"] * NUMBERS)
