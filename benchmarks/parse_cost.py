@@ -1,5 +1,12 @@
 """Benchmark 1, parse cost: what importing each public module adds on top of `import airflow.sdk`.
 
+Targets (issue 12): every public module <= 5 ms over `airflow.sdk` (median of 9 fresh processes), the sum of
+those medians <= 30 ms, and none imports `airflow.triggers.base` or another heavy package. The public
+modules are the ones a DAG processor imports: those the provider declares to Airflow (`get_provider_info`:
+hooks, operators, sensors, triggers, transfers), `get_provider_info` itself, and every provider module an
+example DAG imports (read from their source, not imported). The client and the sandbox are libraries
+behind them, loaded when a task runs.
+
 A DAG processor imports `airflow.sdk` anyway; what a provider costs a DAG file is the import of its own module
 after that. Each sample is one process in which `airflow.sdk` is already imported, timing only
 `importlib.import_module(<module>)` with `time.perf_counter`, and then listing which heavy packages that
@@ -21,34 +28,48 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 # Child processes run this module too: at module level it imports only the standard library, so that nothing
 # but `airflow.sdk` is loaded before the measured import. The driver's helpers are imported where used.
 
 PACKAGE = "airflow_provider_nexmo_numbers"
-MODULES: tuple[str, ...] = tuple(
-    f"{PACKAGE}.{name}"
-    for name in (
-        "operators.search",
-        "operators.buy",
-        "operators.update",
-        "operators.cancel",
-        "operators.list_owned",
-        "operators.ensure",
-        "operators.release",
-        "sensors.webhook_ready",
-        "transfers.to_sql",
-        "transfers.to_file",
-        "hooks.nexmo_numbers",
-        "triggers.webhook_ready",
-    )
-)
+
+
+def public_modules() -> tuple[str, ...]:
+    """The modules a DAG processor imports (see the module docstring), in a stable order."""
+    import ast
+
+    from airflow_provider_nexmo_numbers.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    found = {f"{PACKAGE}.get_provider_info"}
+    for kind in ("hooks", "operators", "sensors", "triggers", "transfers"):
+        for entry in info.get(kind, []):
+            found.update(entry.get("python-modules") or [entry["python-module"]])
+    for dag_file in (Path(__file__).resolve().parents[1] / "example_dags").glob("*.py"):
+        for node in ast.walk(ast.parse(dag_file.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE + "."):
+                found.add(node.module)
+    return tuple(sorted(found))
+
+
+MODULES: tuple[str, ...] = public_modules() if __name__ != "__main__" else ()
 # Must never be imported by parsing a DAG that uses the provider.
-HEAVY: tuple[str, ...] = ("pyarrow", "fastapi", "uvicorn", "pandas", f"{PACKAGE}.sandbox")
+HEAVY: tuple[str, ...] = (
+    "pyarrow",
+    "fastapi",
+    "uvicorn",
+    "pandas",
+    "httpx",
+    "airflow.triggers.base",
+    f"{PACKAGE}.sandbox",
+)
 # Allowed but worth knowing (the contracts ask operator modules to load the client lazily).
 NOTED: tuple[str, ...] = (f"{PACKAGE}.client", "requests", "tenacity", "pydantic")
-TARGET_MS = 50.0
+TARGET_MS = 5.0
+SUM_TARGET_MS = 30.0
 
 
 def _present(names: tuple[str, ...]) -> list[str]:
@@ -170,6 +191,7 @@ def run(*, fresh_repeat: int, fork_repeat: int, log: Any = print) -> dict[str, A
 
     result: dict[str, Any] = {
         "target_ms": TARGET_MS,
+        "sum_target_ms": SUM_TARGET_MS,
         "heavy_checked": list(HEAVY),
         "load_before": load_average(),
     }
@@ -201,12 +223,13 @@ def run(*, fresh_repeat: int, fork_repeat: int, log: Any = print) -> dict[str, A
         result["fresh_seconds"] = round(time.perf_counter() - t0, 1)
 
     method = "fresh" if fresh_repeat else "fork"
-    worst_module, worst_ms, heavy = None, 0.0, {}
+    worst_module, worst_ms, heavy, total_ms = None, 0.0, {}, 0.0
     for module, figures in modules.items():
         chosen = figures[method]
         if "error" in chosen:
             heavy[module] = [f"import failed: {chosen['error']}"]
             continue
+        total_ms += chosen["median_ms"]
         if chosen["median_ms"] > worst_ms:
             worst_module, worst_ms = module, chosen["median_ms"]
         added = sorted(set(chosen["heavy_added"]) | set(figures.get("fork", chosen)["heavy_added"]))
@@ -217,9 +240,10 @@ def run(*, fresh_repeat: int, fork_repeat: int, log: Any = print) -> dict[str, A
         verdict_method=method,
         worst_module=worst_module,
         worst_median_ms=worst_ms,
+        sum_median_ms=round(total_ms, 3),
         heavy_imported=heavy,
         load_after=load_average(),
-        passed=worst_ms < TARGET_MS and not heavy,
+        passed=worst_ms <= TARGET_MS and total_ms <= SUM_TARGET_MS and not heavy,
     )
     return result
 

@@ -41,43 +41,56 @@ def test_connection_type_matches_the_hook(info):
 
 def test_every_extra_the_hook_reads_is_declared(info):
     (entry,) = info["connection-types"]
-    assert set(entry["conn-fields"]) == set(KNOWN_EXTRAS)
+    # token_url is the old name of oauth_url, still read, not offered in the form (Airflow masks it)
+    assert set(entry["conn-fields"]) == set(KNOWN_EXTRAS) - {"token_url"}
     for name, field in entry["conn-fields"].items():
         assert field["label"], name
         assert field["description"], name
         jsonschema.Draft7Validator.check_schema(field["schema"])
         assert "null" in field["schema"]["type"], name  # an extra may be left unset
     behaviour = entry["ui-field-behaviour"]
-    assert behaviour["relabeling"] == {"host": "Base URL", "login": "Client ID", "password": "Client secret"}
-    # Every extra but the boolean shows its default as a placeholder.
-    assert set(behaviour["placeholders"]) == {"host", "login", "password", *KNOWN_EXTRAS} - {"verify_ssl"}
+    assert behaviour["relabeling"]["login"] == "Client ID (KPN) / API key (Vonage)"
+    assert behaviour["relabeling"]["password"] == "Client secret (KPN) / API secret (Vonage)"
+    assert set(behaviour["placeholders"]) == {"host", "login", "password", *entry["conn-fields"]}
+
+
+def test_no_form_field_pre_fills_a_default_or_is_multi_line(info):
+    """Airflow's form pre-fills `schema.default` and saves it into every connection's extras, and a field
+    with several JSON types is a multi-line JSON box (issue 14): one type plus null, no default."""
+    fields = info["connection-types"][0]["conn-fields"]
+    for name, field in fields.items():
+        assert "default" not in field["schema"], name
+        assert len(field["schema"]["type"]) == 2, name
+    assert fields["timeout"]["schema"]["type"] == ["string", "null"]
+    assert fields["api"]["schema"]["enum"] == ["kpn", "vonage"]
+
+
+def test_no_extra_name_is_masked_by_airflow(info):
+    """Airflow masks extras whose names hold a sensitive word: the token endpoint would show as ***."""
+    from airflow.providers.common.compat.sdk import redact
+
+    for name in info["connection-types"][0]["conn-fields"]:
+        assert redact("https://example.com/x", name) == "https://example.com/x", name
 
 
 def test_placeholders_show_the_clients_defaults(info):
+    from airflow_provider_nexmo_numbers.client.ratelimit import DEFAULT_RATE_LIMIT
+
     placeholders = info["connection-types"][0]["ui-field-behaviour"]["placeholders"]
-    assert placeholders["host"] == client_package.DEFAULT_BASE_URL
-    assert placeholders["token_url"] == client_package.DEFAULT_TOKEN_URL
+    assert client_package.DEFAULT_BASE_URL in placeholders["host"]
+    assert "https://rest.nexmo.com" in placeholders["host"]
+    assert placeholders["oauth_url"] == client_package.DEFAULT_TOKEN_URL
     assert placeholders["timeout"] == ",".join(f"{t:g}" for t in client_package.DEFAULT_TIMEOUT)
     assert placeholders["max_retries"] == str(client_package.DEFAULT_MAX_RETRIES)
-    assert client_package.DEFAULT_RATE_LIMIT is None  # no fixed cap: pace by the API's quota
+    assert DEFAULT_RATE_LIMIT is None  # no fixed cap: pace by the API's quota
     assert placeholders["rate_limit"] == ""
-    assert placeholders["max_retry_time"] == str(client_package.DEFAULT_MAX_RETRY_TIME)
-    assert placeholders["backoff_base"] == str(client_package.DEFAULT_BACKOFF_BASE)
-    assert placeholders["backoff_max"] == str(client_package.DEFAULT_BACKOFF_MAX)
-
-
-def test_form_defaults_are_the_clients_defaults(info):
-    """The UI pre-fills `schema.default`: it must be what the client does when the extra is unset."""
+    assert placeholders["max_retry_time"] == f"{client_package.DEFAULT_MAX_RETRY_TIME:g}"
+    assert placeholders["backoff_base"] == f"{client_package.DEFAULT_BACKOFF_BASE:g}"
+    assert placeholders["backoff_max"] == f"{client_package.DEFAULT_BACKOFF_MAX:g}"
     fields = info["connection-types"][0]["conn-fields"]
-    defaults = {name: f["schema"]["default"] for name, f in fields.items() if "default" in f["schema"]}
-    assert defaults == {
-        "max_retries": client_package.DEFAULT_MAX_RETRIES,
-        "max_retry_time": client_package.DEFAULT_MAX_RETRY_TIME,
-        "backoff_base": client_package.DEFAULT_BACKOFF_BASE,
-        "backoff_max": client_package.DEFAULT_BACKOFF_MAX,
-        "rate_limit": client_package.DEFAULT_RATE_LIMIT,
-        "verify_ssl": True,
-    }
+    # 3.3's form shows no placeholder for extras; string fields offer the default as a suggestion
+    assert fields["timeout"]["schema"]["examples"] == [placeholders["timeout"]]
+    assert "Default: 5,30." in fields["timeout"]["description"]
 
 
 def test_listed_modules_exist_or_are_being_built(info):
@@ -138,16 +151,58 @@ def test_discovered_by_airflow_without_warnings():
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["version"] == "0.1.0"
     assert [p["version"] for p in data["listed"]] == ["0.1.0"]
-    assert data["widgets"] == [f"extra__nexmo_numbers__{name}" for name in sorted(KNOWN_EXTRAS)]
+    declared = sorted(set(KNOWN_EXTRAS) - {"token_url"})
+    assert data["widgets"] == [f"extra__nexmo_numbers__{name}" for name in declared]
     assert data["sensitive"] == []
     assert data["behaviour"]["hidden_fields"] == ["schema", "port"]
-    assert data["behaviour"]["placeholders"]["extra__nexmo_numbers__token_url"].startswith("https://")
+    assert data["behaviour"]["placeholders"]["extra__nexmo_numbers__oauth_url"].startswith("https://")
     assert data["hook"] == [
         "airflow_provider_nexmo_numbers.hooks.nexmo_numbers.NexmoNumbersHook",
         "nexmo_conn_id",
-        "Nexmo Numbers (KPN)",
+        "Nexmo Numbers (KPN / Vonage)",
         True,
     ]
     assert data["warnings"] == []
     nexmo_stderr = [line for line in result.stderr.splitlines() if "nexmo" in line.lower()]
     assert not [line for line in nexmo_stderr if "warn" in line.lower()], nexmo_stderr
+
+
+def test_airflow_3_1_fallback_gives_the_same_form(info):
+    """Airflow 3.1 reads no declarative conn-fields: it calls get_connection_form_widgets() and
+    get_ui_field_behaviour() with wtforms replaced by its HookMetaService mocks, which turn each field into
+    a Param. Replayed here with the same mocks (3.3 still ships them): same fields, labels, types, enum,
+    and no defaults."""
+    from unittest import mock
+
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService as H
+
+    modules = [
+        "wtforms",
+        "wtforms.validators",
+        "flask_babel",
+        "flask_appbuilder",
+        "flask_appbuilder.fieldwidgets",
+    ]
+    with mock.patch.dict(sys.modules, {name: mock.MagicMock() for name in modules}):
+        sys.modules["wtforms"].StringField = H.MockStringField
+        sys.modules["wtforms"].IntegerField = H.MockIntegerField
+        sys.modules["wtforms"].BooleanField = H.MockBooleanField
+        sys.modules["wtforms.validators"].Optional = H.MockOptional
+        sys.modules["wtforms.validators"].any_of = H.MockEnum
+        sys.modules["flask_babel"].lazy_gettext = str
+        widgets = NexmoNumbersHook.get_connection_form_widgets()
+    declared = info["connection-types"][0]["conn-fields"]
+    assert set(widgets) == set(declared)
+    for name, widget in widgets.items():
+        param = widget.param.dump()
+        assert param["value"] is None, name  # nothing pre-filled, nothing saved unless the user sets it
+        assert param["schema"]["title"] == declared[name]["label"]
+        assert param["schema"]["type"][0] == declared[name]["schema"]["type"][0] or name in (
+            "max_retry_time",
+            "backoff_base",
+            "backoff_max",
+            "rate_limit",  # numbers as text in 3.1
+        )
+    assert widgets["api"].param.dump()["schema"]["enum"] == ["kpn", "vonage"]
+    behaviour = NexmoNumbersHook.get_ui_field_behaviour()
+    assert behaviour["placeholders"] == info["connection-types"][0]["ui-field-behaviour"]["placeholders"]

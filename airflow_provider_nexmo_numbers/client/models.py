@@ -9,9 +9,9 @@ the Python names, which is what operators push to XCom and exports write to tabl
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from airflow_provider_nexmo_numbers.client.validation import UPDATE_FIELDS, canonical_features
 
@@ -24,25 +24,26 @@ __all__ = [
 ]
 
 
+def _msisdn_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip().lstrip("+") if isinstance(value, str) else value
+
+
+# Reading a listing validates every field of every number, so the common, already-canonical values are
+# handled inside pydantic-core's compiled validator, without a call into Python: the country is stripped
+# and upper-cased by string constraints; an msisdn of bare digits matches the first member of a
+# left-to-right union and only anything else (an int, '+44 ...') reaches the Python fallback. Features
+# need reordering into the API's canonical order, which only Python can do; `canonical_features` answers
+# from a memo of the few distinct values an account has.
+Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)]
+_Digits = Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
+Msisdn = Annotated[_Digits | Annotated[str, BeforeValidator(_msisdn_text)], Field(union_mode="left_to_right")]
+Features = Annotated[list[str], BeforeValidator(canonical_features)]
+
+
 class _WireModel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
-
-    @field_validator("country", mode="before", check_fields=False)
-    @classmethod
-    def _upper_country(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
-
-    @field_validator("msisdn", mode="before", check_fields=False)
-    @classmethod
-    def _msisdn_text(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        return value.strip().lstrip("+") if isinstance(value, str) else value
-
-    @field_validator("features", mode="before", check_fields=False)
-    @classmethod
-    def _features(cls, value: Any) -> list[str]:
-        return canonical_features(value)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict with Python field names (features as a list, money as strings)."""
@@ -52,10 +53,10 @@ class _WireModel(BaseModel):
 class OwnedNumber(_WireModel):
     """A number the account rents, with its configuration."""
 
-    country: str
-    msisdn: str
+    country: Country
+    msisdn: Msisdn
     type: str = ""
-    features: list[str] = Field(default_factory=list)
+    features: Features = Field(default_factory=list)
     mo_http_url: str | None = Field(default=None, alias="moHttpUrl")
     mo_smpp_sys_type: str | None = Field(default=None, alias="moSmppSysType")
     voice_callback_type: str | None = Field(default=None, alias="voiceCallbackType")
@@ -73,10 +74,10 @@ class OwnedNumber(_WireModel):
 class AvailableNumber(_WireModel):
     """A number offered for rent by `GET /number/search`; `cost` is the monthly rental in EUR."""
 
-    country: str
-    msisdn: str
+    country: Country
+    msisdn: Msisdn
     type: str = ""
-    features: list[str] = Field(default_factory=list)
+    features: Features = Field(default_factory=list)
     cost: Decimal
     initial_price: Decimal | None = Field(default=None, alias="initialPrice")
 

@@ -57,6 +57,9 @@ _QUOTA_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0, "
 # After a window's reset, a little slack for the gateway's clock being behind ours.
 _RESET_MARGIN = 0.005
 _LEARN_FRACTION = 0.9
+# Windows up to this long are rates (requests per second or so), where `quota-used` on a first answer says
+# how many consumers are active; in longer windows it is mostly history.
+_SHORT_WINDOW = 10.0
 _MIN_LEARNED_RATE = 0.1
 
 
@@ -240,7 +243,11 @@ class RateLimiter:
             if self._window is not None and self._window[0] == reading.reset_text:
                 grown = reading.used - self._window[1]
                 if grown > 0:  # up at once (never a 429), down smoothly (one quiet gap is no trend)
-                    self._consumers = max(1.0, grown, 0.5 * self._consumers + 0.5 * grown)
+                    self._consumers = max(1.0, grown, 0.75 * self._consumers + 0.25 * grown)
+            elif self._window is None and reading.window <= _SHORT_WINDOW:
+                # The first answer cannot tell growth yet; in a short window, whoever used it so far is
+                # likely still sending (processes started together): assume so until measured.
+                self._consumers = max(self._consumers, float(reading.used))
             self._window = window
             self._quota_rate = reading.limit / reading.window
             if reading.left <= 0:

@@ -310,18 +310,24 @@ def canonical_features(value: Any) -> list[str]:
     """Tolerant form for data coming *from* the API: canonical order for known features, unknown ones kept
     (upper case, sorted) at the end, so a new feature on the wire does not break reading the inventory."""
     kind = type(value)
-    if kind is str:
-        key: str | tuple[str, ...] | None = value
-    elif kind is list and all(type(item) is str for item in value):
-        key = tuple(value)
+    if kind is list:
+        try:
+            key: Any = tuple(value)
+        except TypeError:
+            key = None
     else:
-        key = None  # anything else (None, other iterables, non-string items) is computed every time
+        key = value if kind is str else None
     if key is not None:
+        # Only all-string values are ever stored, so a hit is exact even for hash-equal odd items.
         known = _FEATURES_MEMO.get(key)
         if known is not None:
             return list(known)
     result = _canonical_features(value)
-    if key is not None and len(_FEATURES_MEMO) < _FEATURES_MEMO_LIMIT:
+    if (
+        key is not None
+        and len(_FEATURES_MEMO) < _FEATURES_MEMO_LIMIT
+        and (kind is str or all(type(item) is str for item in value))
+    ):
         _FEATURES_MEMO[key] = tuple(result)
     return result
 

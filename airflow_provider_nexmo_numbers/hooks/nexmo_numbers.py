@@ -4,14 +4,14 @@ The hook is the only place that reads a Connection. Constructing it does no I/O 
 and operators build hooks, at parse time); the connection is looked up and the client built on the first
 `get_conn()`. The client is imported lazily so that importing this module stays cheap.
 
-Connection fields: host = API base URL (default KPN's), login = client id, password = client secret;
-extras `token_url`, `timeout`, `max_retries`, `max_retry_time`, `backoff_base`, `backoff_max`,
-`rate_limit`, `verify_ssl` (`client_kwargs_from_connection`).
+Connection fields: host = API base URL (default KPN's, or https://rest.nexmo.com with `api=vonage`),
+login = client id / Vonage API key, password = client secret / Vonage API secret; extras `api`,
+`oauth_url` (old name `token_url`), `timeout`, `max_retries`, `max_retry_time`, `backoff_base`,
+`backoff_max`, `rate_limit`, `verify_ssl`: one declarative definition in `hooks.connection`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -22,114 +22,26 @@ if TYPE_CHECKING:
 
     from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
 
-__all__ = ["KNOWN_EXTRAS", "NexmoNumbersHook", "client_kwargs_from_connection"]
-
-KNOWN_EXTRAS = (
-    "token_url",
-    "timeout",
-    "max_retries",
-    "max_retry_time",
-    "backoff_base",
-    "backoff_max",
-    "rate_limit",
-    "verify_ssl",
-)
-_TOKEN_PATH = "/oauth/client_credential/accesstoken"
-_TRUE = {"true", "1", "yes", "on", "y", "t"}
-_FALSE = {"false", "0", "no", "off", "n", "f"}
+__all__ = ["NexmoNumbersHook", "client_kwargs_from_connection", "mask_token"]
 
 
-def _config_error(conn_id: str, field: str, rule: str, value: Any = None, *, show_value: bool = True):
+def __getattr__(name: str) -> Any:
+    # KNOWN_EXTRAS comes from the settings model, loaded on first use (pydantic stays out of DAG parsing).
+    if name == "KNOWN_EXTRAS":
+        from airflow_provider_nexmo_numbers.hooks.connection import KNOWN_EXTRAS
+
+        return KNOWN_EXTRAS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _config_error(conn_id: str, field: str, rule: str):
     from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
 
-    shown = f" (got {value!r})" if show_value else ""
-    return NexmoValidationError(f"connection {conn_id!r}: {field} {rule}{shown}", field=field, rule=rule)
+    return NexmoValidationError(f"connection {conn_id!r}: {field} {rule}", field=field, rule=rule)
 
 
 def _is_unset(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _finite_number(value: Any) -> float | None:
-    """A number or numeric string as a finite float; None for anything else (booleans, NaN, infinity)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if abs(number) < float("inf") else None
-
-
-def _parse_timeout(conn_id: str, value: Any) -> float | tuple[float, float] | None:
-    """A number, a numeric string, 'connect,read', a [connect, read] list or {"connect":..,"read":..}."""
-    if _is_unset(value):
-        return None
-    rule = "must be seconds > 0, or 'connect,read' (e.g. '5,30')"
-    if isinstance(value, Mapping):
-        value = [value.get("connect"), value.get("read")]
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",")] if "," in value else value.strip()
-    items = value if isinstance(value, (list, tuple)) else [value]
-    if len(items) not in (1, 2):
-        raise _config_error(conn_id, "extra.timeout", rule, value)
-    seconds = []
-    for item in items:
-        number = _finite_number(item)
-        if number is None or number <= 0:
-            raise _config_error(conn_id, "extra.timeout", rule, value)
-        seconds.append(number)
-    return seconds[0] if len(seconds) == 1 else (seconds[0], seconds[1])
-
-
-def _parse_int(conn_id: str, name: str, value: Any) -> int | None:
-    if _is_unset(value):
-        return None
-    rule = "must be an integer >= 0"
-    if isinstance(value, bool):
-        raise _config_error(conn_id, f"extra.{name}", rule, value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or value < 0:
-        raise _config_error(conn_id, f"extra.{name}", rule, value)
-    return value
-
-
-def _parse_number(conn_id: str, name: str, value: Any, rule: str, *, zero_ok: bool = True) -> float | None:
-    """A finite number >= 0 (> 0 unless `zero_ok`) from extra `name`; unset -> None (the client's default)."""
-    if _is_unset(value):
-        return None
-    number = _finite_number(value)
-    if number is None or number < 0 or (number == 0 and not zero_ok):
-        raise _config_error(conn_id, f"extra.{name}", rule, value)
-    return number
-
-
-# Number extras: (rule in errors, whether 0 is allowed). Unset -> the client's default.
-_NUMBER_EXTRAS: dict[str, tuple[str, bool]] = {
-    "max_retry_time": ("must be seconds > 0 (the time budget of one call, its retries and waits)", False),
-    "backoff_base": ("must be seconds >= 0 (the wait before the first retry, doubled per retry)", True),
-    "backoff_max": ("must be seconds >= 0 (the longest wait between two retries)", True),
-    "rate_limit": ("must be a number of requests per second >= 0 (0 disables the client-side limit)", True),
-}
-
-
-def _parse_verify(conn_id: str, value: Any) -> bool | str | None:
-    """true/false (also as strings), or the path of a CA bundle."""
-    if _is_unset(value):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        return value.strip()  # a CA bundle path, as requests accepts
-    raise _config_error(conn_id, "extra.verify_ssl", "must be true, false or the path of a CA bundle", value)
 
 
 def _base_url(conn: Any) -> str | None:
@@ -150,43 +62,40 @@ def _base_url(conn: Any) -> str | None:
 def client_kwargs_from_connection(conn: Any) -> dict[str, Any]:
     """Keyword arguments of `NexmoNumbersClient` from an Airflow Connection (no I/O, no secrets logged).
 
-    Unset extras fall back to the client's defaults; without `token_url` the token endpoint is KPN's path
-    on the base URL's host (or KPN's production endpoint when no host is set). Plain `http://` is refused
-    for non-loopback hosts because it would send the client secret and tokens in clear text.
+    The extras are parsed by the one declarative definition of the connection's settings
+    (`hooks.connection.ConnectionSettings`: defaults, rules, form fields). On the KPN flavour, without
+    `oauth_url` (or the old `token_url`) the token endpoint is KPN's path on the base URL's host (or KPN's
+    production endpoint when no host is set); the Vonage flavour has no token endpoint. Plain `http://` is
+    refused for non-loopback hosts because it would send the secret and tokens in clear text.
     """
+    from airflow_provider_nexmo_numbers.client.defaults import KPN, TOKEN_PATH
     from airflow_provider_nexmo_numbers.client.validation import require_secure_url
+    from airflow_provider_nexmo_numbers.hooks.connection import settings_from_extra
 
     conn_id = conn.conn_id or "<unnamed>"
+    settings = settings_from_extra(conn_id, conn.extra_dejson or {})
+    kpn = settings.api == KPN
     if _is_unset(conn.login):
-        raise _config_error(conn_id, "login", "must hold the KPN client id", show_value=False)
+        what = "the KPN client id" if kpn else "the Vonage API key"
+        raise _config_error(conn_id, "login", f"must hold {what}")
     if _is_unset(conn.password):
-        raise _config_error(conn_id, "password", "must hold the KPN client secret", show_value=False)
-    extra = conn.extra_dejson or {}
-    kwargs: dict[str, Any] = {"client_id": conn.login.strip(), "client_secret": conn.password}
-
+        what = "the KPN client secret" if kpn else "the Vonage API secret"
+        raise _config_error(conn_id, "password", f"must hold {what}")
+    kwargs: dict[str, Any] = {
+        "client_id": conn.login.strip(),
+        "client_secret": conn.password,
+        **settings.client_kwargs(),
+    }
+    if not kpn and "token_url" in kwargs:
+        raise _config_error(
+            conn_id, "extra.oauth_url", "is for the KPN flavour only (api=vonage has no token)"
+        )
     base_url = _base_url(conn)
     if base_url is not None:
         kwargs["base_url"] = _checked_url(conn_id, "host", base_url, require_secure_url)
-    token_url = extra.get("token_url")
-    if _is_unset(token_url):
-        if base_url is not None:
+        if kpn and "token_url" not in kwargs:
             origin = urlsplit(base_url)
-            kwargs["token_url"] = f"{origin.scheme}://{origin.netloc}{_TOKEN_PATH}"
-    else:
-        kwargs["token_url"] = _checked_url(
-            conn_id, "extra.token_url", str(token_url).strip(), require_secure_url
-        )
-
-    parsed = {
-        "timeout": _parse_timeout(conn_id, extra.get("timeout")),
-        "max_retries": _parse_int(conn_id, "max_retries", extra.get("max_retries")),
-        **{
-            name: _parse_number(conn_id, name, extra.get(name), rule, zero_ok=zero_ok)
-            for name, (rule, zero_ok) in _NUMBER_EXTRAS.items()
-        },
-        "verify_ssl": _parse_verify(conn_id, extra.get("verify_ssl")),
-    }
-    kwargs.update({key: value for key, value in parsed.items() if value is not None})
+            kwargs["token_url"] = f"{origin.scheme}://{origin.netloc}{TOKEN_PATH}"
     return kwargs
 
 
@@ -233,20 +142,22 @@ class _ClientMethod:
 
 
 class NexmoNumbersHook(BaseHook):
-    """Hook for the Nexmo (Vonage) Numbers API through the KPN API Store.
+    """Hook for the Nexmo (Vonage) Numbers API, through the KPN API Store (extra `api=kpn`, the default) or
+    Vonage direct (`api=vonage`: API key and secret as login and password).
 
     `get_conn()` returns a cached `NexmoNumbersClient` (one keep-alive session for the life of the hook).
     The OAuth2 token is shared by every hook and client of the process with the same token URL, client id
     and secret: tasks run by `dag.test()` or by one worker process ask for one token per lifetime, not
     one each. The operations below are the client's methods, called on it (same signatures and
-    docstrings). The client secret and every access token are passed to `mask_secret`, so task logs show
+    docstrings). Secrets: the connection's password is masked by Airflow when it hands out the
+    connection; every access token is registered with the masker once (`mask_token`), so task logs show
     `***`.
     """
 
     conn_name_attr = "nexmo_conn_id"
     default_conn_name = "nexmo_numbers_default"
     conn_type = "nexmo_numbers"
-    hook_name = "Nexmo Numbers (KPN)"
+    hook_name = "Nexmo Numbers (KPN / Vonage)"
 
     def __init__(self, nexmo_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -257,10 +168,11 @@ class NexmoNumbersHook(BaseHook):
         """The client built from the connection (looked up on first use, then cached)."""
         if self._client is None:
             from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
+            from airflow_provider_nexmo_numbers.hooks.connection import KNOWN_EXTRAS
 
+            # Airflow masks the password (and sensitive extras) when it hands out the connection: masking
+            # it again here would only repeat it (see mask_token).
             conn = self.get_connection(self.nexmo_conn_id)
-            if conn.password:
-                mask_secret(conn.password)
             unknown = sorted(set(conn.extra_dejson or {}) - set(KNOWN_EXTRAS))
             if unknown:
                 self.log.warning(
@@ -270,12 +182,33 @@ class NexmoNumbersHook(BaseHook):
                     ", ".join(KNOWN_EXTRAS),
                 )
             kwargs = client_kwargs_from_connection(conn)
-            self._client = NexmoNumbersClient(**kwargs, on_token=mask_secret)
+            self._client = NexmoNumbersClient(**kwargs, on_token=mask_token)
         return self._client
 
     @property
     def client(self) -> NexmoNumbersClient:
         return self.get_conn()
+
+    @property
+    def api(self) -> str:
+        """The connection's API flavour: "kpn" or "vonage" (reads the connection on first use)."""
+        return self.get_conn().api
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Extra fields of the connection form for Airflow 3.1, which does not read the provider info's
+        declarative `conn-fields` (3.2+ does and then never calls this). Built from the same settings
+        definition; wtforms is imported here, only when the 3.1 UI asks."""
+        from airflow_provider_nexmo_numbers.hooks.connection import form_widgets
+
+        return form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Hidden fields, labels and placeholders of the connection form for Airflow 3.1 (see above)."""
+        from airflow_provider_nexmo_numbers.hooks.connection import ui_field_behaviour
+
+        return ui_field_behaviour()
 
     def close(self) -> None:
         """Close the client's HTTP session; the next call builds a new client."""
@@ -294,10 +227,8 @@ class NexmoNumbersHook(BaseHook):
             page = client.list_owned_numbers(size=1)
         except Exception as error:
             return False, f"{type(error).__name__}: {error}"
-        return True, (
-            f"Connection OK: token from {client.token_url}; the account owns {page.count} number(s) "
-            f"at {client.base_url}."
-        )
+        auth = f"token from {client.token_url}" if client.token_url else "API key accepted"
+        return True, f"Connection OK: {auth}; the account owns {page.count} number(s) at {client.base_url}."
 
     # -- operations: the client's own methods (same names, signatures and docstrings) --------------------
 
@@ -310,3 +241,27 @@ class NexmoNumbersHook(BaseHook):
     buy_number = _ClientMethod()
     cancel_number = _ClientMethod()
     update_number = _ClientMethod()
+    get_balance = _ClientMethod()
+
+
+def mask_token(token: str) -> None:
+    """Register an access token with Airflow's secrets masker, without echoing it.
+
+    `mask_secret` also sends the value to the task's supervisor; under `dag.test()` that supervisor runs in
+    the same process and logs every message it is sent at DEBUG, the value included (issue 11). There the
+    process's own masker is the one that matters, so the token is added to it directly; in a real task
+    process (whose supervisor does not echo) `mask_secret` is used as usual.
+    """
+    import sys
+
+    runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    comms = getattr(runner, "SUPERVISOR_COMMS", None)
+    if type(comms).__name__ == "InProcessSupervisorComms":
+        try:
+            from airflow.sdk._shared.secrets_masker import mask_secret as mask_in_process
+        except ImportError:  # another layout: the public way, echo and all
+            pass
+        else:
+            mask_in_process(token)
+            return
+    mask_secret(token)

@@ -106,6 +106,8 @@ def open_ledger(ledger_conn_id: str | None = DEFAULT_LEDGER_CONN_ID) -> Ledger:
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
         hook = PostgresHook(postgres_conn_id=conn_id)
+        # The hook passes unknown extras to the driver as connection options; table_prefix is ours.
+        hook.ignored_extra_options = {*getattr(hook, "ignored_extra_options", ()), "table_prefix"}
         where = f"{conn_id!r}: PostgreSQL {conn.host or 'localhost'}:{conn.port or 5432}/{conn.schema or ''}"
         return Ledger(hook.get_conn, dialect="postgresql", prefix=prefix, description=where).open()
     raise LedgerConfigError(

@@ -1,11 +1,20 @@
-"""Release (cancel the rental of) an owned number; releasing a number already gone is success."""
+"""Release (cancel the rental of) an owned number; releasing a number already gone is success.
+
+The cancellation is recorded in the ledger (docs/ledger.md), opened before the request: an unreachable ledger
+fails the task with nothing cancelled. A dry run does not touch it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_nexmo_numbers.operators.base import NexmoBaseOperator, parse_bool, validation
+from airflow_provider_nexmo_numbers.operators.base import (
+    NexmoBaseOperator,
+    open_task_ledger,
+    parse_bool,
+    validation,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -20,12 +29,21 @@ class NexmoCancelNumberOperator(NexmoBaseOperator):
     :param country: ISO 3166-1 alpha-2 country code of the number (templated).
     :param msisdn: the number (templated).
     :param dry_run: report what would happen, release nothing (templated).
+    :param target_api_key: Vonage flavour: the subaccount that rents the number (templated); recorded.
+    :param ledger_conn_id: the ledger's Airflow connection (templated); see docs/ledger.md.
     :param nexmo_conn_id: connection id (templated).
 
     XCom: ``{"country", "msisdn", "already_released", "dry_run"}``.
     """
 
-    template_fields: Sequence[str] = ("nexmo_conn_id", "country", "msisdn", "dry_run")
+    template_fields: Sequence[str] = (
+        "nexmo_conn_id",
+        "country",
+        "msisdn",
+        "dry_run",
+        "target_api_key",
+        "ledger_conn_id",
+    )
 
     def __init__(
         self,
@@ -33,9 +51,13 @@ class NexmoCancelNumberOperator(NexmoBaseOperator):
         country: str,
         msisdn: str,
         dry_run: bool | str = False,
+        target_api_key: str | None = None,
+        ledger_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.target_api_key = target_api_key
+        self.ledger_conn_id = ledger_conn_id
         self.country = country
         self.msisdn = msisdn
         self.dry_run = dry_run
@@ -62,7 +84,22 @@ class NexmoCancelNumberOperator(NexmoBaseOperator):
                 self.log.info("Dry run: would release %s (%s); nothing released.", msisdn, country)
             return {"country": country, "msisdn": msisdn, "already_released": owned is None, "dry_run": True}
 
-        result = self.hook.cancel_number(country, msisdn).to_dict()
+        from airflow_provider_nexmo_numbers.ledger.airflow import owner_of
+
+        ledger = open_task_ledger(self, self.ledger_conn_id)  # before the request
+        try:
+            extra = {"target_api_key": self.target_api_key} if self.target_api_key else {}
+            result = self.hook.cancel_number(country, msisdn, **extra).to_dict()
+            ledger.record_release(
+                msisdn=msisdn,
+                country=country,
+                owner=owner_of(context, self.task_id),
+                kind="cancel",
+                already_released=bool(result.get("already_released")),
+                target_api_key=self.target_api_key or None,
+            )
+        finally:
+            ledger.close()
         if result.get("already_released"):
             self.log.warning(
                 "%s (%s) was not owned any more: treated as released (already_released).", msisdn, country

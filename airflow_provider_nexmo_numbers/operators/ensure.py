@@ -29,6 +29,7 @@ failure), so no msisdn is ever bought twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -130,6 +131,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
     :param lease_wait: seconds a run waits for another run of the same campaign to finish (templated).
     :param lease_seconds: how long the campaign lease lasts if its holder dies (templated).
     :param ledger_conn_id: the ledger's Airflow connection (templated); see docs/ledger.md.
+    :param saved_plan: apply exactly this plan (an earlier dry run's XCom or its ``plan``, e.g. after an
+        approval), or refuse before any write when it no longer holds (campaigns/saved_plan.py) (templated).
     :param nexmo_conn_id: connection id (templated).
 
     XCom: ``{"dry_run", "plan": Plan.to_dict(), "applied": {"reconfigured", "adopted", "bought", "skipped",
@@ -153,8 +156,14 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         "lease_wait",
         "lease_seconds",
         "ledger_conn_id",
+        "saved_plan",
     )
-    template_fields_renderers = {"selector": "json", "configuration": "json", "known_costs": "json"}
+    template_fields_renderers = {
+        "selector": "json",
+        "configuration": "json",
+        "known_costs": "json",
+        "saved_plan": "json",
+    }
 
     def __init__(
         self,
@@ -174,9 +183,11 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         lease_wait: int | str = DEFAULT_LEASE_WAIT,
         lease_seconds: int | str = DEFAULT_LEASE_SECONDS,
         ledger_conn_id: str | None = None,
+        saved_plan: Mapping[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.saved_plan = saved_plan
         self.campaign = campaign
         self.lease_wait = lease_wait
         self.lease_seconds = lease_seconds
@@ -261,6 +272,7 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         self.check_input("lease_wait", lambda v: parse_int("lease_wait", v, minimum=0), optional=False)
         self.check_input("lease_seconds", lambda v: parse_int("lease_seconds", v, minimum=1), optional=False)
         self.check_input("campaign", lambda v: _parse_campaign(v))
+        self.check_input("saved_plan", _parse_saved_plan)
 
     # -- execution -------------------------------------------------------------------------------------------
 
@@ -300,9 +312,16 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             "dry_run": dry_run,
             "search_limit": search_limit,
         }
-        ledger = None if dry_run else open_task_ledger(self, self.ledger_conn_id)  # before any request
-        if ledger is None:
-            return self._run(context, args, None, owner, name)
+        if dry_run:
+            # A plan reads the ledger's costs and holdings when it can (so that a saved plan compares with
+            # its apply), but a dry run never fails or waits because of the ledger, and writes nothing to it.
+            ledger = self._ledger_if_reachable()
+            try:
+                return self._run(context, args, ledger, owner, name)
+            finally:
+                if ledger is not None:
+                    ledger.close()
+        ledger = open_task_ledger(self, self.ledger_conn_id)  # before any request
         from airflow_provider_nexmo_numbers.ledger.core import LeaseHeldError
 
         try:
@@ -324,6 +343,16 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         finally:
             ledger.close()
 
+    def _ledger_if_reachable(self) -> Ledger | None:
+        from airflow_provider_nexmo_numbers.ledger.airflow import open_ledger
+        from airflow_provider_nexmo_numbers.ledger.core import LedgerError
+
+        try:
+            return open_ledger(self.ledger_conn_id)
+        except LedgerError as err:
+            self.log.warning("Planning without the ledger (%s): owned numbers' costs may be unknown.", err)
+            return None
+
     def _run(
         self, context: Context, args: dict[str, Any], ledger: Ledger | None, owner: str, name: str
     ) -> dict[str, Any]:
@@ -332,6 +361,7 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         max_cost, budget, assumed, known = args["max_cost"], args["budget"], args["assumed"], args["known"]
         adopt, on_shortfall, dry_run = args["adopt"], args["on_shortfall"], args["dry_run"]
         search_limit = args["search_limit"]
+        saved = None if self.saved_plan is None else _parse_saved_plan(self.saved_plan)
         hook = self.hook
         journal = PurchaseJournal(context)
         if journal.entries:
@@ -344,7 +374,7 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
 
         # The account first, the ledger after: a purchase recorded meanwhile is then seen in the ledger.
         owned = list(hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100))
-        view = _LedgerView.read(ledger, owner, name, {n.msisdn for n in owned}, self.log)
+        view = _LedgerView.read(ledger, owner, name, {n.msisdn for n in owned}, self.log, resolve=not dry_run)
         if view.held:
             self.log.info(
                 "Held elsewhere in the ledger (neither adopted nor bought): %s",
@@ -357,6 +387,12 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             )
 
         def candidates() -> Iterator[Any]:
+            if saved is not None:
+                # Only the saved plan's purchases, each at its price of now.
+                offers = (
+                    fresh_offer(hook, i["country"], i["msisdn"], i["type"] or None) for i in saved["buy"]
+                )
+                return (offer for offer in offers if offer is not None and offer.msisdn not in view.held)
             found = hook.iter_available_numbers(
                 country, **selector.search_kwargs(), page_size=100, limit=search_limit
             )
@@ -378,6 +414,16 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             candidate_limit=search_limit,
         )
         self.log.info("Campaign plan%s:\n%s", " (dry run)" if dry_run else "", plan.render_table())
+        if saved is not None:
+            from airflow_provider_nexmo_numbers.campaigns.saved_plan import digest, plan_differences
+
+            differences = plan_differences(saved, plan.to_dict())
+            if differences:
+                raise AirflowFailException(
+                    f"{type(self).__name__} {self.task_id}: the saved plan {digest(saved)} no longer holds, "
+                    "nothing was bought or changed:\n  - " + "\n  - ".join(differences)
+                )
+            self.log.info("The saved plan %s still holds: applying exactly it.", digest(saved))
 
         if plan.shortfall is not None:
             message = (
@@ -388,9 +434,12 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
                 raise AirflowFailException(message + "; nothing was bought or changed (on_shortfall='fail')")
             self.log.warning("%s; applying what fits (on_shortfall='warn')", message)
 
+        from airflow_provider_nexmo_numbers.campaigns.saved_plan import digest
+
         result: dict[str, Any] = {
             "dry_run": dry_run,
             "plan": plan.to_dict(),
+            "plan_digest": digest(plan.to_dict()),
             "applied": None,
             "msisdns": [item.msisdn for item in plan.campaign],
             "costs": _costs(plan.campaign),
@@ -554,8 +603,10 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
     def _check_balance(self, hook: NexmoNumbersHook, plan: Plan) -> None:
         """Vonage flavour: refuse, before buying, a plan whose first month (monthly cost plus initial prices
         of the new numbers) exceeds the account balance. Flavours without a balance (KPN) return None."""
-        get_balance = getattr(hook, "get_balance", None)
-        if not plan.buy or get_balance is None:
+        if not plan.buy:
+            return
+        get_balance = getattr(hook, "get_balance", None) or getattr(hook.get_conn(), "get_balance", None)
+        if get_balance is None:
             return
         balance = get_balance()
         if balance is not None and plan.first_month_cost > Decimal(str(balance)):
@@ -607,6 +658,22 @@ def _costs(items: Sequence[PlanItem]) -> dict[str, str]:
     }
 
 
+def _parse_saved_plan(value: Any) -> dict[str, Any]:
+    from airflow_provider_nexmo_numbers.campaigns.saved_plan import saved_plan_of
+
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise validation_error(
+                "saved_plan", "must be a saved plan (JSON), got text that is not JSON"
+            ) from None
+    try:
+        return saved_plan_of(value)
+    except ValueError as err:
+        raise validation_error("saved_plan", str(err)) from None
+
+
 def _parse_campaign(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         raise validation_error(
@@ -626,15 +693,31 @@ class _LedgerView:
         self.costs: dict[str, Decimal] = {}
 
     @classmethod
-    def read(cls, ledger: Ledger | None, owner: str, name: str, owned: set[str], log: Any) -> _LedgerView:
+    def read(
+        cls, ledger: Ledger | None, owner: str, name: str, owned: set[str], log: Any, *, resolve: bool
+    ) -> _LedgerView:
+        """``resolve``: settle dead runs' claims (only while holding the campaign lease, never in a plan)."""
         view = cls()
         if ledger is None:
             return view
+        if resolve:
+            view._resolve(ledger, owner, name, owned, log)
+        view.held = ledger.held_elsewhere(owner=owner, campaign=name)
+        for row in ledger.numbers(campaign=name):
+            if row["msisdn"] in owned:
+                view.mine.append(row["msisdn"])
+                if row["monthly_cost"] is not None:
+                    view.costs[row["msisdn"]] = Decimal(row["monthly_cost"])
+        return view
+
+    @staticmethod
+    def _resolve(ledger: Ledger, owner: str, name: str, owned: set[str], log: Any) -> None:
         # A purchase of this campaign whose try was killed between the buy and its record: the lease says
         # that try is gone, the account says whether it bought.
+        # Another owner's claim for this campaign is a dead run's (this run holds the campaign lease).
         for claim in ledger.claims(campaign=name):
-            if claim["owner"] != owner and claim["state"] == "buying":
-                if claim["msisdn"] in owned:
+            if claim["owner"] != owner:
+                if claim["state"] == "buying" and claim["msisdn"] in owned:
                     ledger.record_purchase(
                         msisdn=claim["msisdn"],
                         country=claim["country"],
@@ -651,13 +734,6 @@ class _LedgerView:
         from airflow_provider_nexmo_numbers.campaigns.purchasing import resume_purchase
 
         resume_purchase(ledger, _OwnedSet(owned), owner=owner)
-        view.held = ledger.held_elsewhere(owner=owner, campaign=name)
-        for row in ledger.numbers(campaign=name):
-            if row["msisdn"] in owned:
-                view.mine.append(row["msisdn"])
-                if row["monthly_cost"] is not None:
-                    view.costs[row["msisdn"]] = Decimal(row["monthly_cost"])
-        return view
 
 
 class _OwnedSet:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_nexmo_numbers.operators.base import NexmoBaseOperator, is_late, validation
+from airflow_provider_nexmo_numbers.operators.base import (
+    NexmoBaseOperator,
+    is_late,
+    parse_bool,
+    validation,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -27,16 +32,24 @@ class NexmoUpdateNumberOperator(NexmoBaseOperator):
     The API's update replaces every setting, so the client reads the number, merges the changes, writes all
     settings and reads the number back to verify (a silently ignored change fails the task, not passes).
     ``None`` (the default) leaves a setting as it is; ``""`` clears it. The API calls ``mo_http_url`` before
-    accepting it, so put a ``NexmoWebhookReadySensor`` upstream when the endpoint is new.
+    accepting it (its GET must answer 200, also when only another setting changes, since every setting is
+    re-sent), so put a ``NexmoWebhookReadySensor`` upstream when the endpoint is new.
+
+    Nothing is lost silently: if the number carries a setting the connection's flavour cannot send back
+    (over KPN: ``app_id``, the deprecated messages callback), the task fails before writing, naming it,
+    unless ``allow_clearing=True``. Linking to a Vonage Application is ``app_id`` (Vonage flavour);
+    the deprecated ``voice_callback_type="app"`` is refused (the API answers 500 to it).
 
     :param country: ISO 3166-1 alpha-2 country code of the number (templated).
     :param msisdn: the number (templated).
     :param mo_http_url: inbound SMS webhook URL (templated).
     :param mo_smpp_sys_type: SMPP system type for inbound SMS (templated).
-    :param voice_callback_type: ``sip``, ``tel`` or ``app``; goes with ``voice_callback_value`` (templated).
-    :param voice_callback_value: SIP URI, phone number or application id (templated).
+    :param voice_callback_type: ``sip`` or ``tel``; goes with ``voice_callback_value`` (templated).
+    :param voice_callback_value: SIP URI or phone number (templated).
     :param voice_status_callback: voice call status webhook URL (templated).
-    :param app_id: application id (Vonage direct; templated).
+    :param app_id: the Vonage Application to link the number to, ``""`` to unlink it (Vonage flavour,
+        connection extra ``api=vonage``; templated).
+    :param allow_clearing: let the update clear settings the flavour cannot send back (default False).
     :param nexmo_conn_id: connection id (templated).
 
     XCom: the number as read back after the update, ``OwnedNumber.to_dict()``: ``{"country", "msisdn", "type",
@@ -57,6 +70,7 @@ class NexmoUpdateNumberOperator(NexmoBaseOperator):
         voice_callback_value: str | None = None,
         voice_status_callback: str | None = None,
         app_id: str | None = None,
+        allow_clearing: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -68,6 +82,7 @@ class NexmoUpdateNumberOperator(NexmoBaseOperator):
         self.voice_callback_value = voice_callback_value
         self.voice_status_callback = voice_status_callback
         self.app_id = app_id
+        self.allow_clearing = allow_clearing
         self.validate_at_construction()
 
     @property
@@ -91,11 +106,13 @@ class NexmoUpdateNumberOperator(NexmoBaseOperator):
             changes = {name: value for name, value in changes.items() if name not in late}
         if changes:
             validation().validate_update_changes(changes)
+        self.check_input("allow_clearing", lambda v: parse_bool("allow_clearing", v), optional=False)
 
     def execute(self, context: Context) -> dict[str, Any]:
         self.validate_before_requests()
         changes = self.changes
         self.log.info("Updating %s (%s): %s", self.msisdn, self.country, ", ".join(sorted(changes)))
-        number = self.hook.update_number(self.country, self.msisdn, **changes)
+        allow = parse_bool("allow_clearing", self.allow_clearing)
+        number = self.hook.update_number(self.country, self.msisdn, allow_clearing=allow, **changes)
         self.log.info("Read back %s after the update: settings verified.", number.msisdn)
         return number.to_dict()

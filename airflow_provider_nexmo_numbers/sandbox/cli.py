@@ -185,7 +185,7 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SandboxCo
 def banner(url: str, cfg: SandboxConfig) -> str:
     """What the console script prints once it accepts requests; `cfg` is the served (TLS-resolved) one."""
     client_id, secret = cfg.first_client
-    extra: dict[str, str] = {"token_url": url + TOKEN_PATH}
+    extra: dict[str, str] = {"oauth_url": url + TOKEN_PATH}
     if cfg.tls and cfg.ssl_certfile:
         extra["verify_ssl"] = cfg.ssl_certfile
     conn = json.dumps(

@@ -77,31 +77,38 @@ class SandboxHandle:
     def clients(self) -> dict[str, str]:
         return dict(self.config.clients)
 
-    def connection_extra(self, **extra: Any) -> dict[str, Any]:
-        """token_url, plus verify_ssl=<ca_bundle> for a TLS sandbox, plus your extras (which win)."""
+    def connection_extra(self, api: str = "kpn", **extra: Any) -> dict[str, Any]:
+        """oauth_url (KPN) or api=vonage, plus verify_ssl=<ca_bundle> for a TLS sandbox, plus your extras
+        (which win)."""
         tls = {"verify_ssl": self.ca_bundle} if self.ca_bundle else {}
-        return {"token_url": self.token_url, **tls, **extra}
+        flavour = {"oauth_url": self.token_url} if api == "kpn" else {"api": api}
+        return {**flavour, **tls, **extra}
 
-    def connection_json(self, **extra: Any) -> str:
-        """JSON for an AIRFLOW_CONN_<ID> environment variable pointing at this sandbox (KPN flavour)."""
+    def connection_json(self, api: str = "kpn", **extra: Any) -> str:
+        """JSON for an AIRFLOW_CONN_<ID> environment variable pointing at this sandbox, in flavour `api`
+        ("kpn", the default, or "vonage": Vonage direct, api key and secret as login and password)."""
         return json.dumps(
             {
                 "conn_type": "nexmo_numbers",
-                "host": self.base_url,
+                "host": self.base_url if api == "kpn" else self.vonage_url,
                 "login": self.client_id,
                 "password": self.client_secret,
-                "extra": self.connection_extra(**extra),
+                "extra": self.connection_extra(api, **extra),
             }
         )
 
-    def connection_uri(self, **extra: Any) -> str:
+    def connection_uri(self, api: str = "kpn", **extra: Any) -> str:
         """The same connection as an Airflow URI (the host, a full URL, percent-encoded)."""
         query = urlencode(
-            {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.connection_extra(**extra).items()}
+            {
+                k: v if isinstance(v, str) else json.dumps(v)
+                for k, v in self.connection_extra(api, **extra).items()
+            }
         )
+        host = self.base_url if api == "kpn" else self.vonage_url
         return (
             f"nexmo-numbers://{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
-            f"@{quote(self.base_url, safe='')}?{query}"
+            f"@{quote(host, safe='')}?{query}"
         )
 
     def close(self) -> None:

@@ -114,7 +114,7 @@ class ExportOperatorBase(BaseOperator):
             self.log,
             self.progress_interval,
             what=f"export to {shown}",
-            pace=client_pace(self.hook.get_conn()),
+            pace=lambda: client_pace(self.hook.get_conn()),
             planned=planned_requests if self.verify_listing else None,
             stats=stats,
         )

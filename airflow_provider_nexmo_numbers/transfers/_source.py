@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,9 @@ class ExportProgress:
     """Counts requests and numbers; logs the estimate after the first page, then at most every `interval`
     seconds, and a summary at the end.
 
-    `pace` is the client's request rate (requests/s, None when unpaced or unknown); `planned(count)` is how
-    many requests a listing of `count` numbers takes.
+    `pace` is the client's request rate (requests/s, None when unpaced or unknown), or a function giving it,
+    asked once the first page has arrived (a quota-aware client knows its quota from that response's
+    headers); `planned(count)` is how many requests a listing of `count` numbers takes.
     """
 
     def __init__(
@@ -34,14 +35,15 @@ class ExportProgress:
         interval: float = 10.0,
         what: str = "export",
         *,
-        pace: float | None = None,
+        pace: float | Callable[[], float | None] | None = None,
         planned: Any = None,
         stats: Any = None,
     ) -> None:
         self.log = logger
         self.interval = max(0.0, float(interval))
         self.what = what
-        self.pace = pace
+        self._pace = pace
+        self.pace: float | None = None if callable(pace) else pace
         self._planned = planned or (lambda count: -(-count // MAX_PAGE_SIZE) or 1)
         self.started = time.monotonic()
         self._last_log = self.started
@@ -74,6 +76,8 @@ class ExportProgress:
             self.total_pages = self._planned(count)
         now = time.monotonic()
         if self.pages == 1:
+            if callable(self._pace):
+                self.pace = self._pace()
             self._last_log = now
             self.log.info("%s", self.estimate())
         elif now - self._last_log >= self.interval:

@@ -12,6 +12,7 @@ Why it is shaped like this:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -135,7 +136,10 @@ class NexmoNumbersToFileOperator(ExportOperatorBase):
 
 
 def _check_path(path: Any) -> None:
+    """Refuse what cannot be a safe target. A `..` segment is refused rather than normalised: a templated
+    path such as `/data/{{ params.team }}/numbers.csv` rendered with `../etc` must not write elsewhere."""
     if hasattr(path, "fs"):  # an ObjectStoragePath
+        _refuse_parent_segments(str(path))
         return
     if not isinstance(path, str) or not path.strip():
         raise ValueError(f"path: must be a non-empty path or URL, got {path!r}")
@@ -145,6 +149,12 @@ def _check_path(path: Any) -> None:
         raise ValueError(
             f"path: a local path must be absolute (a worker's working directory means nothing), got {path!r}"
         )
+    _refuse_parent_segments(path)
+
+
+def _refuse_parent_segments(path: str) -> None:
+    if ".." in re.split(r"[/\\]", path):
+        raise ValueError(f"path: must not contain '..' segments (write the resolved path), got {path!r}")
 
 
 def _target(path: Any, storage_conn_id: str | None) -> Any:

@@ -6,7 +6,10 @@ Why it is shaped like this:
 - Idempotent per snapshot: one transaction deletes the snapshot's rows and inserts the new ones, so a retry or
   a re-run of the same DAG run replaces its rows instead of duplicating them, and a failure halfway rolls back
   to the previous rows of that snapshot.
-- Streaming: numbers flow page by page into `executemany` batches; memory does not grow with the account.
+- Streaming: numbers flow page by page into the load; memory does not grow with the account.
+- PostgreSQL (through Airflow's PostgresHook) loads with `COPY ... FROM STDIN` on the connection's own
+  driver, psycopg 3 or psycopg2 (`_pg_copy`), in the same transaction; every other database gets portable
+  `executemany` batches (`load_method="insert"` forces those on PostgreSQL too).
 - Cheap to parse: no client, hook or database driver is imported until execute().
 """
 
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Asset
 
 DEFAULT_TABLE = "nexmo_owned_numbers"
+LOAD_METHODS = ("auto", "copy", "insert")
 ASSET_SCHEME = "nexmo-numbers"
 
 
@@ -59,7 +63,9 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
         Templated.
     :param snapshot_date: date stamped on the rows (ISO ``YYYY-MM-DD``); defaults to the logical date
         (``ds``). Templated.
-    :param batch_size: rows per ``executemany`` call.
+    :param batch_size: rows per ``executemany`` call (psycopg2 COPY: rows per COPY chunk).
+    :param load_method: ``"auto"`` (default: COPY on PostgreSQL, ``executemany`` elsewhere), ``"copy"``
+        (PostgreSQL only; fails otherwise) or ``"insert"`` (portable ``executemany`` on any database).
     :param page_size: deprecated and ignored: exports always read pages of up to 100 (the API's maximum).
     :param create_table: run ``CREATE TABLE IF NOT EXISTS`` first. Turn off if the table is managed elsewhere.
     :param hook_params: extra keyword arguments for the SQL hook (as in common.sql operators).
@@ -72,7 +78,8 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
         and cannot see a change that leaves the count unchanged.
 
     Returns (XCom) ``{"rows", "table", "snapshot_id", "snapshot_date", "pages", "rereads", "seconds",
-    "deleted"}`` (``pages``: requests made; ``rereads``: pages read again because the listing moved).
+    "deleted", "load"}`` (``pages``: requests made; ``rereads``: pages read again because the listing
+    moved; ``load``: ``"copy"`` or ``"insert"``).
     """
 
     template_fields: Sequence[str] = (
@@ -96,6 +103,7 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
         batch_size: int = 1000,
         page_size: int | None = None,
         create_table: bool = True,
+        load_method: str = "auto",
         hook_params: dict[str, Any] | None = None,
         asset: Asset | str | None = None,
         progress_interval: float = 10.0,
@@ -104,6 +112,8 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
     ) -> None:
         if not sql_conn_id or not isinstance(sql_conn_id, str):
             raise ValueError(f"sql_conn_id: must be a non-empty connection id, got {sql_conn_id!r}")
+        if load_method not in LOAD_METHODS:
+            raise ValueError(f"load_method: must be one of {', '.join(LOAD_METHODS)}, got {load_method!r}")
         # Validate whatever is already final; templated parts are checked again after rendering.
         _split_table(table, schema, partial=True)
         super().__init__(
@@ -122,6 +132,7 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
         self.table = table
         self.schema = schema
         self.create_table = create_table
+        self.load_method = load_method
         self.hook_params = hook_params or {}
 
     def get_db_hook(self) -> DbApiHook:
@@ -149,26 +160,34 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
             snapshot.snapshot_id,
             snapshot.snapshot_date,
         )
-        (rows, deleted), report = self.stream(
+        (rows, deleted, load), report = self.stream(
             snapshot,
             qualified,
             lambda rows: self._write(db_hook, qualified, snapshot.snapshot_id, rows),
             text=True,
         )
-        return {"rows": rows, "table": qualified, **report, "deleted": deleted}
+        return {"rows": rows, "table": qualified, **report, "deleted": deleted, "load": load}
 
     def _write(
-        self, db_hook: DbApiHook, qualified: str, snapshot_id: str, params: Iterable[tuple[Any, ...]]
-    ) -> tuple[int, int]:
-        """Delete this snapshot's rows and insert the new ones (INSERT parameters, see `sql_row`) in one
-        transaction; roll back on any error. Batches are cut with islice: no Python work per row here."""
+        self,
+        db_hook: DbApiHook,
+        qualified: str,
+        snapshot_id: str,
+        params: Iterable[tuple[Any, ...]],
+    ) -> tuple[int, int, str]:
+        """Delete this snapshot's rows and load the new ones (INSERT parameters, see `sql_row`) in one
+        transaction; roll back on any error. Returns (rows, deleted, "copy" or "insert")."""
+        from airflow_provider_nexmo_numbers.transfers._pg_copy import copy_driver, copy_rows
+
         placeholder = db_hook.placeholder
-        insert = (
-            f"INSERT INTO {qualified} ({', '.join(COLUMN_NAMES)}) "
-            f"VALUES ({', '.join([placeholder] * len(COLUMN_NAMES))})"
-        )
-        conn = db_hook.get_conn()
+        conn = db_hook.get_conn()  # the rows are consumed below: no API request has been made yet
+        driver = copy_driver(db_hook, conn) if self.load_method != "insert" else None
         try:
+            if self.load_method == "copy" and driver is None:
+                raise AirflowFailException(
+                    f"load_method: 'copy' needs a PostgreSQL connection (psycopg or psycopg2 through the "
+                    f"postgres provider's hook); {self.sql_conn_id!r} gives a {type(db_hook).__name__}"
+                )
             if db_hook.supports_autocommit:
                 db_hook.set_autocommit(conn, False)
             if self.create_table:
@@ -182,10 +201,10 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
                 deleted = max(cur.rowcount or 0, 0)
                 if deleted:
                     self.log.info("Replacing %s rows of snapshot %s in %s", deleted, snapshot_id, qualified)
-                source = iter(params)
-                while batch := list(islice(source, self.batch_size)):
-                    cur.executemany(insert, batch)
-                    rows += len(batch)
+                if driver is not None:
+                    rows = copy_rows(driver, cur, qualified, COLUMN_NAMES, params, self.batch_size)
+                else:
+                    rows = self._insert(cur, qualified, placeholder, params)
             conn.commit()
         except BaseException:
             # Nothing of this run becomes visible: the snapshot's previous rows stay as they were.
@@ -196,7 +215,20 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
             raise
         finally:
             conn.close()
-        return rows, deleted
+        return rows, deleted, "insert" if driver is None else "copy"
+
+    def _insert(self, cur: Any, qualified: str, placeholder: str, params: Iterable[tuple[Any, ...]]) -> int:
+        """Portable `executemany` batches, cut with islice: no Python work per row here."""
+        insert = (
+            f"INSERT INTO {qualified} ({', '.join(COLUMN_NAMES)}) "
+            f"VALUES ({', '.join([placeholder] * len(COLUMN_NAMES))})"
+        )
+        rows = 0
+        source = iter(params)
+        while batch := list(islice(source, self.batch_size)):
+            cur.executemany(insert, batch)
+            rows += len(batch)
+        return rows
 
 
 def _split_table(table: Any, schema: Any, partial: bool = False) -> tuple[str, ...]:

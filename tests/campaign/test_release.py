@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector
 from airflow_provider_nexmo_numbers.operators.ensure import NexmoEnsureNumbersOperator
 from airflow_provider_nexmo_numbers.operators.release import NexmoReleaseNumbersOperator
 
@@ -119,3 +120,49 @@ def test_selector_rerun_after_partial_release_finishes_the_job(sandbox, account)
     stats = sandbox.admin.stats()
     assert set(stats["cancellations"].values()) == {1}
     assert sorted(stats["cancellations"]) == account["ours"]["msisdns"]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_marker_is_refused_before_any_request(sandbox, nexmo_conn, blank):
+    """{"mo_http_url": "{{ params.hook }}"} rendered with an empty default once released every unconfigured
+    spare of every campaign."""
+    sandbox.admin.seed_owned(3, country="GB", configured=False)
+    op = release(selector="{{ params.selector }}")
+    op.selector = {"country": "GB", "mo_http_url": blank}  # as rendered
+    before = sandbox.admin.stats()["api_requests"]
+    with pytest.raises(AirflowFailException, match=r"selector\.mo_http_url.*allow_unconfigured"):
+        op.execute({})
+    assert sandbox.admin.stats()["api_requests"] == before
+    assert sandbox.admin.stats()["cancellations"] == {}
+
+
+def test_allow_unconfigured_releases_numbers_without_the_setting(sandbox, nexmo_conn):
+    sandbox.admin.seed_owned(2, country="GB", configured=False)
+    unconfigured = {n["msisdn"] for n in sandbox.admin.owned() if not n.get("moHttpUrl")}
+    result = release(selector={"country": "GB", "mo_http_url": ""}, allow_unconfigured=True).execute({})
+    assert {r["msisdn"] for r in result["released"]} == unconfigured
+
+
+def test_max_release_has_a_safe_default(sandbox, nexmo_conn):
+    sandbox.admin.seed_owned(11, country="GB", configured=False)
+    with pytest.raises(AirflowFailException, match="max_release=10"):
+        release(selector={"country": "GB"}).execute({})
+    assert sandbox.admin.stats()["cancellations"] == {}
+
+
+def test_releases_are_recorded_in_the_ledger(sandbox, account):
+    from airflow_provider_nexmo_numbers.ledger.airflow import open_ledger
+
+    release(selector={"country": "GB", "mo_http_url": account["hook"]}).execute({})
+
+    with open_ledger() as ledger:
+        released = {row["msisdn"]: row for row in ledger.releases()}
+        facts = ledger.facts(account["ours"]["msisdns"])
+    assert sorted(released) == account["ours"]["msisdns"]
+    assert {row["kind"] for row in released.values()} == {"release"}
+    assert {f["state"] for f in facts.values()} == {"released"}
+    assert {f["campaign"] for f in facts.values()} == {
+        NumberSelector.parse(
+            {"country": "GB", "type": "mobile-lvn", "mo_http_url": account["hook"]}
+        ).describe()
+    }

@@ -188,7 +188,7 @@ def test_basic_verbs_requires_a_webhook_url_when_triggered():
 def test_release_runs_once_at_the_campaign_end_and_never_for_a_past_end(bag):
     import datetime
 
-    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.serialization import serialized_objects
     from airflow.timetables.base import TimeRestriction
     from airflow.timetables.events import EventsTimetable
 
@@ -197,7 +197,8 @@ def test_release_runs_once_at_the_campaign_end_and_never_for_a_past_end(bag):
     # What the scheduler evaluates: the DAG as the dag-processor serialized it. (Airflow 3.3.2's
     # airflow.sdk.EventsTimetable does not survive this round trip - KeyError '_summary' - so the DAG
     # uses the scheduler-side class.)
-    timetable = DagSerialization.from_dict(DagSerialization.to_dict(dag)).timetable
+    serializer = getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
+    timetable = serializer.from_dict(serializer.to_dict(dag)).timetable
     assert isinstance(timetable, EventsTimetable)
     assert list(timetable.event_dates) == [end]
     restriction = TimeRestriction(earliest=dag.start_date, latest=None, catchup=dag.catchup)

@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,115 @@ def test_hook_module_imports_nothing_heavy_at_module_level():
             top_level.add(node.module or "")
     assert top_level <= {"__future__", "collections.abc", "typing", "urllib.parse",
                          "airflow.providers.common.compat.sdk"}, top_level  # fmt: skip
+
+
+# -- the Vonage flavour, the settings definition, masking without echo ------------------------------------
+
+
+def _vonage(monkeypatch, sandbox, conn_id="nexmo_vonage", **extra):
+    return _set_raw(
+        monkeypatch,
+        conn_id,
+        host=sandbox.vonage_url,
+        login=sandbox.client_id,
+        password=sandbox.client_secret,
+        extra={"api": "vonage", "rate_limit": 0, "max_retries": 1, **extra},
+    )
+
+
+def test_vonage_connection_buys_lists_and_reports_the_balance(monkeypatch, sandbox):
+    hook = NexmoNumbersHook(nexmo_conn_id=_vonage(monkeypatch, sandbox))
+    number = sandbox.admin.pool("GB")[0]
+    assert hook.buy_number("GB", number["msisdn"]).already_owned is False
+    assert [n.msisdn for n in hook.iter_owned_numbers(has_application=False)] == [number["msisdn"]]
+    assert hook.get_balance() == Decimal("100.0")
+    assert hook.api == "vonage"
+    ok, message = hook.test_connection()
+    assert ok, message
+    assert "API key accepted" in message
+    assert sandbox.admin.stats()["token_requests"] == 0
+
+
+def test_kpn_connection_has_no_balance_and_no_subaccounts(nexmo_conn, sandbox):
+    hook = NexmoNumbersHook()
+    assert hook.get_balance() is None
+    assert hook.api == "kpn"
+    with pytest.raises(NexmoValidationError) as info:
+        hook.buy_number("GB", sandbox.admin.pool("GB")[0]["msisdn"], target_api_key="sub")
+    assert info.value.field == "target_api_key"
+    assert sandbox.admin.stats()["api_requests"] == 0
+
+
+def test_vonage_connection_refuses_an_oauth_url(monkeypatch, sandbox):
+    conn_id = _vonage(monkeypatch, sandbox, oauth_url="https://auth.example.com/token")
+    with pytest.raises(NexmoValidationError) as info:
+        NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    assert info.value.field == "extra.oauth_url"
+
+
+def test_oauth_url_is_read_and_the_old_token_url_too(monkeypatch, sandbox):
+    new = _set_raw(monkeypatch, "nexmo_new", login="id", password="s", extra={"oauth_url": sandbox.token_url})
+    old = _set_raw(monkeypatch, "nexmo_old", login="id", password="s", extra={"token_url": sandbox.token_url})
+    both = _set_raw(
+        monkeypatch,
+        "nexmo_both",
+        login="id",
+        password="s",
+        extra={"oauth_url": sandbox.token_url, "token_url": "https://old.example.com/t"},
+    )
+    for conn_id in (new, old, both):
+        assert NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn().token_url == sandbox.token_url
+
+
+def test_bad_api_and_bad_oauth_url_name_their_extra(monkeypatch):
+    conn_id = _set_raw(monkeypatch, "nexmo_api", login="id", password="s", extra={"api": "twilio"})
+    with pytest.raises(NexmoValidationError) as info:
+        NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    assert info.value.field == "extra.api"
+    assert "kpn, vonage" in str(info.value)
+    conn_id = _set_raw(
+        monkeypatch, "nexmo_url", login="id", password="s", extra={"oauth_url": "http://auth.example.com/t"}
+    )
+    with pytest.raises(NexmoValidationError) as info:
+        NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    assert info.value.field == "extra.oauth_url"
+    assert "https" in str(info.value)
+
+
+def test_empty_form_values_mean_the_defaults(monkeypatch):
+    """What Airflow's form saves for fields left empty (null or "") must not override the defaults."""
+    blank = dict.fromkeys(("api", "oauth_url", "timeout", "max_retries", "rate_limit", "verify_ssl"), None)
+    conn_id = _set_raw(
+        monkeypatch, "nexmo_blank", login="id", password="s", extra={**blank, "backoff_max": ""}
+    )
+    client = NexmoNumbersHook(nexmo_conn_id=conn_id).get_conn()
+    assert (client.api, client.timeout, client.retry_policy.max_retries) == ("kpn", (5.0, 30.0), 5)
+    assert client.retry_policy.backoff_max == 30.0
+
+
+class InProcessSupervisorComms:
+    """Stands in for the dag.test() supervisor of the Task SDK (same class name): it logs every message
+    it is sent at DEBUG, values included. Records what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    def send(self, msg):
+        self.sent.append(msg)
+
+
+def test_tokens_are_masked_without_the_in_process_echo(nexmo_conn, sandbox, monkeypatch):
+    """Issue 11: under dag.test() every mask_secret call went to the in-process supervisor, which echoes it
+    at DEBUG with the value; the token is now added to the process's masker directly."""
+    from airflow.sdk.execution_time import task_runner
+
+    comms = InProcessSupervisorComms()
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", comms, raising=False)
+    hook = NexmoNumbersHook()
+    hook.list_owned_numbers(size=1)
+    token = hook.get_conn().tokens.get_token()
+    assert redact(f"Bearer {token}") == "Bearer ***"
+    assert not [m for m in comms.sent if token in repr(m)]
+    # Airflow's own get_connection registers the password once (its echo is Airflow's: README); the hook
+    # used to register it a second time
+    assert len([m for m in comms.sent if sandbox.client_secret in repr(m)]) == 1

@@ -54,12 +54,14 @@ def test_connection_json_and_uri(sandbox):
         "host": sandbox.base_url,
         "login": "sandbox-client",
         "password": "sandbox-secret",
-        "extra": {"token_url": sandbox.token_url, "timeout": 5},
+        "extra": {"oauth_url": sandbox.token_url, "timeout": 5},
     }
+    vonage = json.loads(sandbox.connection_json(api="vonage"))
+    assert (vonage["host"], vonage["extra"]) == (sandbox.vonage_url, {"api": "vonage"})
     uri = urlsplit(sandbox.connection_uri(timeout=5))
     assert uri.scheme == "nexmo-numbers"  # Airflow turns '-' into '_' in the conn type
     assert unquote(uri.netloc.rsplit("@", 1)[1]) == sandbox.base_url  # the host, percent-encoded
-    assert parse_qs(uri.query) == {"token_url": [sandbox.token_url], "timeout": ["5"]}
+    assert parse_qs(uri.query) == {"oauth_url": [sandbox.token_url], "timeout": ["5"]}
 
 
 def test_subprocess_runner(sandbox_server):

@@ -221,3 +221,46 @@ def test_sdk_values_outside_vonages_definition_are_accepted_unless_strict(tls_sa
         sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(has_application=True))
     assert caught.value.response.status_code == 400
     assert caught.value.response.json() == {"has_application": "Must be true or false (lower case)."}
+
+
+def test_the_provider_and_vonages_sdk_agree_on_the_same_account(tls_sandbox, sdk):
+    """The provider's Vonage flavour and Vonage's SDK on one account: a number the SDK linked to an
+    application keeps its link through the provider's update, both read the same settings, and the
+    provider's balance is the Account API's answer the SDK's HTTP client gets."""
+    from decimal import Decimal
+
+    from airflow_provider_nexmo_numbers.client import NexmoNumbersClient
+
+    sb = tls_sandbox
+    client = NexmoNumbersClient(
+        sb.client_id,
+        sb.client_secret,
+        api="vonage",
+        base_url=sb.vonage_url,
+        verify_ssl=sb.ca_bundle,
+        rate_limit=0,
+        max_retries=0,
+    )
+    available, _, _ = sdk.search_available_numbers(vn.SearchAvailableNumbersFilter(country="GB", size=1))
+    msisdn = available[0].msisdn
+    sdk.buy_number(vn.NumberParams(country="GB", msisdn=msisdn))
+    sdk.update_number(vn.UpdateNumberParams(country="GB", msisdn=msisdn, app_id=APP_ID))
+
+    assert client.get_owned_number(msisdn).app_id == APP_ID
+    assert [n.msisdn for n in client.iter_owned_numbers(application_id=APP_ID)] == [msisdn]
+    after = client.update_number("GB", msisdn, voice_status_callback="https://hooks.example.com/status")
+    assert after.app_id == APP_ID
+    owned, _, _ = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(application_id=APP_ID))
+    assert [n.msisdn for n in owned] == [msisdn]
+
+    unlinked = client.update_number("GB", msisdn, app_id="")
+    assert unlinked.app_id is None
+    owned, count, _ = sdk.list_owned_numbers(vn.ListOwnedNumbersFilter(has_application=True))
+    assert count == 0
+
+    sb.admin.set_balance(42.5)
+    balance = sdk.http_client.get(sb.rest_host, "/account/get-balance", auth_type="basic")
+    assert balance == {"value": 42.5, "autoReload": False}
+    assert client.get_balance() == Decimal("42.5")
+    assert client.stats["token_fetches"] == 0
+    client.close()

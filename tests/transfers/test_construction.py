@@ -55,11 +55,39 @@ def test_sql_rejects_bad_arguments(kwargs, message):
         ({"path": ""}, "path: must be a non-empty path"),
         ({"batch_size": -5}, "batch_size: must be an integer >= 1"),
         ({"page_size": 0}, "page_size: must be an integer >= 1"),
+        ({"path": "/data/exports/../secrets/numbers.csv"}, "path: must not contain '..' segments"),
+        ({"path": "/data/.."}, "path: must not contain '..' segments"),
+        ({"path": "file:///data/../etc/numbers.csv"}, "path: must not contain '..' segments"),
+        ({"path": "s3://bucket/a/../b.csv"}, "path: must not contain '..' segments"),
+        ({"verify_listing": "yes"}, "verify_listing: must be True or False"),
     ],
 )
 def test_file_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         file_op(**kwargs)
+
+
+def test_dots_inside_names_are_not_parent_segments():
+    assert file_op(path="/data/..numbers../n..csv").path == "/data/..numbers../n..csv"
+
+
+def test_a_rendered_path_with_parent_segments_fails_before_any_request(sandbox, nexmo_conn, tmp_path):
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    from tests.transfers.conftest import run_context
+
+    op = file_op(path=str(tmp_path / "{{ params.team }}" / "numbers.csv"))
+    op.path = str(tmp_path / "exports" / ".." / ".." / "numbers.csv")  # what rendering gave
+    with pytest.raises(AirflowFailException, match=r"'\.\.' segments"):
+        op.execute(run_context())
+    assert sandbox.admin.stats()["requests"] == {}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_page_size_is_deprecated_and_ignored():
+    with pytest.warns(DeprecationWarning, match="page_size is deprecated and ignored"):
+        op = file_op(page_size=10)
+    assert op.page_size == 100
 
 
 def test_templated_values_are_checked_later_not_at_parse_time():
