@@ -208,7 +208,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
 
     # -- validation ------------------------------------------------------------------------------------------
 
-    def _parse_selector(self, value: Any) -> NumberSelector:
+    @staticmethod
+    def _parse_selector(value: Any) -> NumberSelector:
         selector = NumberSelector.parse(value)
         if selector.country is None:
             raise validation_error(
@@ -216,7 +217,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             )
         return selector
 
-    def _parse_configuration(self, value: Any, selector: NumberSelector | None) -> dict[str, str]:
+    @staticmethod
+    def _parse_configuration(value: Any, selector: NumberSelector | None) -> dict[str, str]:
         """The marker merged with the configuration; validated like an update."""
         from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
 
