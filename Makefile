@@ -56,10 +56,12 @@ test-oldest: $(OLDEST_STAMP)
 	$(call run_pytest,$(OLDEST_PY))
 
 # Re-resolve both constraints files after a change to pyproject.toml. The files' own pins are kept where
-# they still fit (uv prefers the versions already in the output file); new dependencies get pinned.
+# they still fit (uv prefers the versions already in the output file); new dependencies get pinned, in the
+# oldest file at the newest file's version where that fits Airflow 3.1.
 constraints: $(STAMP)
 	$(UV) pip compile -q --no-annotate --no-header --python-version 3.11 pyproject.toml --extra dev \
 		-o $(CONSTRAINTS)
+	$(PY) requirements/seed_oldest.py $(CONSTRAINTS) $(OLDEST_CONSTRAINTS)
 	$(UV) pip compile -q --no-annotate --no-header --python-version 3.11 pyproject.toml --extra dev \
 		-o $(OLDEST_CONSTRAINTS)
 

@@ -117,7 +117,11 @@ class Keep(logging.Handler):
 logging.getLogger().addHandler(Keep())
 from airflow.providers_manager import ProvidersManager
 pm = ProvidersManager()
-pm.initialize_providers_hooks()
+if hasattr(pm, "iter_connection_type_hook_ui_metadata"):  # Airflow 3.3+: the UI reads the manager as is
+    pm.initialize_providers_hooks()
+else:  # Airflow 3.1/3.2: the UI's HookMetaService fills the (singleton) manager with wtforms/FAB mocked
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+    HookMetaService._get_hooks_with_mocked_fab()
 provider = pm.providers["airflow-provider-nexmo-numbers"]
 widgets = sorted(k for k in pm.connection_form_widgets if k.startswith("extra__nexmo_numbers__"))
 secret = [k for k, w in pm.connection_form_widgets.items() if k.startswith("extra__nexmo") and w.is_sensitive]

@@ -176,13 +176,10 @@ def test_unpausing_starts_nothing_that_cannot_succeed(bag):
 
 
 def test_basic_verbs_requires_a_webhook_url_when_triggered():
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.providers.common.compat.sdk import ParamValidationError
     from airflow.sdk.definitions.param import ParamsDict
-    from airflow.sdk.exceptions import ParamValidationError
 
-    dag = DagBag(dag_folder=str(EXAMPLE_DAGS / "nexmo_numbers_basic_verbs.py")).dags[
-        "nexmo_numbers_basic_verbs"
-    ]
+    dag = parse_dag_folder(EXAMPLE_DAGS / "nexmo_numbers_basic_verbs.py").dags["nexmo_numbers_basic_verbs"]
     assert dag.timetable.can_be_scheduled is False
     with pytest.raises(ParamValidationError, match="webhook_url"):
         ParamsDict(dag.params).validate()  # what a trigger without conf meets, before any task runs

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import threading
 import time
 from urllib.parse import quote
 
@@ -65,9 +66,13 @@ def sleeps(monkeypatch) -> list[float]:
     """The durations the trigger asks asyncio.sleep for (it still sleeps them, for real)."""
     asked: list[float] = []
     real_sleep = asyncio.sleep
+    # Only the trigger's thread: servers running in threads of this process (uvicorn polls with
+    # asyncio.sleep(0.1)) go through the same patched function.
+    trigger_thread = threading.get_ident()
 
     async def recording_sleep(delay, *args, **kwargs):
-        asked.append(delay)
+        if threading.get_ident() == trigger_thread:
+            asked.append(delay)
         return await real_sleep(delay, *args, **kwargs)
 
     monkeypatch.setattr(asyncio, "sleep", recording_sleep)
@@ -93,9 +98,11 @@ def test_keeps_waiting_through_refused_connections_until_the_endpoint_comes_up(m
     url = f"http://127.0.0.1:{port}/status/200"
     servers: list[LocalWebhook] = []
     real_sleep = asyncio.sleep
+    trigger_thread = threading.get_ident()  # not a server thread's own asyncio.sleep (see `sleeps`)
 
     async def start_server_then_sleep(delay, *args, **kwargs):
-        if not servers:  # the first attempt was refused: bring the endpoint up during the wait
+        # The first attempt was refused: bring the endpoint up during the wait.
+        if not servers and threading.get_ident() == trigger_thread:
             servers.append(LocalWebhook(port).__enter__())
         return await real_sleep(delay, *args, **kwargs)
 
