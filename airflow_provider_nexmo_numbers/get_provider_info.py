@@ -45,6 +45,8 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PACKAGE}.operators.list_owned",
                     f"{_PACKAGE}.operators.ensure",
                     f"{_PACKAGE}.operators.release",
+                    f"{_PACKAGE}.operators.drift",
+                    f"{_PACKAGE}.operators.ledger_report",
                 ],
             }
         ],

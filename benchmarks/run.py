@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.run                      # everything (~5-8 min on 2 busy cores)
     .venv/bin/python -m benchmarks.run --quick              # small sizes, fewer samples (~1-2 min)
     .venv/bin/python -m benchmarks.run --only parse,tokens  # a subset: parse, tokens, export, quota,
-                                                            # shared_quota, listing, sandbox
+                                                            # shared_quota, listing, sandbox, pgload
 
 Measured, not asserted: the exit status is 0 whether or not a figure meets its target (it is 1 only when a
 benchmark could not run). Figures go to benchmarks/results/latest.json (or --out), with the machine.
@@ -23,7 +23,7 @@ from typing import Any
 
 from benchmarks.common import RESULTS_DIR, load_average, machine_info, prepare_environment, source_info
 
-BENCHMARKS = ("parse", "tokens", "export", "quota", "shared_quota", "listing", "sandbox")
+BENCHMARKS = ("parse", "tokens", "export", "quota", "shared_quota", "listing", "sandbox", "pgload")
 
 
 def _settings(quick: bool) -> dict[str, Any]:
@@ -43,6 +43,7 @@ def _settings(quick: bool) -> dict[str, Any]:
             "listing_pages": 20,
             "listing_rounds": 3,
             "sandbox_seconds": 2.0,
+            "pgload": (10_000, 2),
         }
     return {
         "parse_fresh_repeat": 9,
@@ -59,6 +60,7 @@ def _settings(quick: bool) -> dict[str, Any]:
         "listing_pages": 50,
         "listing_rounds": 9,
         "sandbox_seconds": 5.0,
+        "pgload": (50_000, 5),  # (rows, rounds)
     }
 
 
@@ -184,6 +186,21 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 f"{figures['cpu_ms_per_page']['bare']:.2f} ms/page; {ratios} "
                 f"(target client <= {listing['target_ratio']} x over http)"
             )
+    pgload = results.get("pgload")
+    if pgload and "error" not in pgload:
+        if "skipped" in pgload:
+            lines.append(f"[n/a ] PostgreSQL load: skipped ({pgload['skipped']})")
+        for driver, fig in pgload.get("drivers", {}).items():
+            us = {
+                name: fig[name]["us_per_row_median"] for name in ("provider_copy", "bare_copy", "executemany")
+            }
+            lines.append(
+                f"[n/a ] PostgreSQL load {pgload['rows']:,} rows, {driver}: provider COPY "
+                f"{us['provider_copy']} us/row = {fig['ratio_provider_to_bare_copy']} x bare COPY "
+                f"({us['bare_copy']}; best of rounds {fig.get('ratio_provider_to_bare_copy_min')} x); "
+                f"executemany {us['executemany']} = "
+                f"{fig['ratio_executemany_to_provider']} x provider"
+            )
     sandbox = results.get("sandbox")
     if sandbox and "error" not in sandbox:
         lines.append(
@@ -251,7 +268,13 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
 
-    if set(selected) - {"parse"}:
+    if "pgload" in selected:
+        from benchmarks import pg_load
+
+        rows, rounds = settings["pgload"]
+        results["pgload"] = _guarded("PostgreSQL load", lambda: pg_load.run(rows=rows, rounds=rounds))
+
+    if set(selected) - {"parse", "pgload"}:
         from airflow_provider_nexmo_numbers.sandbox import SandboxConfig, run_sandbox_subprocess
 
         owned = max(settings["export_sizes"])

@@ -181,8 +181,8 @@ def _lenient(
         log.debug(
             "%s: page %d gave %d numbers (%d so far, count %s)", operation, index, len(fresh), yielded, count
         )
-        if len(keys) < size or (count is not None and index * size >= count):
-            return  # a short page is the end; without a count only a short or empty page is
+        if (index * size >= count) if count is not None else len(keys) < size:
+            return  # the count says it is the end; without a count, a short (or empty) page does
         previous_keys, previous_count = keys, count
         index += 1
     raise NexmoNumbersError(
@@ -198,7 +198,9 @@ def _consistent(
     stats: PagingStats | None,
 ) -> Iterator[T]:
     stats = stats if stats is not None else PagingStats()
-    recent: deque[frozenset[str]] = deque(maxlen=3)  # keys of the last accepted pages: for duplicates
+    # Keys of the last accepted pages, for duplicates: enough to cover every page a run of re-reads (each
+    # accepted too) can step back over.
+    recent: deque[frozenset[str]] = deque(maxlen=MAX_REREADS + 3)
     anchor: frozenset[str] | None = None  # keys of the last accepted page: the next page must hold one
     previous: tuple[int, list[str]] | None = None  # offset and keys of the last accepted page
     end = 0  # positions [0, end) have been read

@@ -336,8 +336,9 @@ class Ledger:
             self._execute(cur, f"DELETE FROM {p}claims WHERE msisdn = ?", (msisdn,))
 
     def assign(self, msisdn: str, country: str, *, owner: str, campaign: str) -> bool:
-        """Let ``campaign`` hold an owned number it adopts (e.g. bought outside the ledger): granted unless
-        another campaign or owner holds it, or a live claim of another owner exists. Atomic."""
+        """Let ``campaign`` hold an owned number it takes (bought outside the ledger, or by a plain buy task
+        and now carrying the campaign's marker): granted unless another campaign holds it or another owner
+        has a live claim on it. Who bought it stays recorded. Atomic."""
         now = self._clock()
         p = self.prefix
         with self._transaction() as cur:
@@ -356,7 +357,7 @@ class Ledger:
                 ON CONFLICT (msisdn) DO UPDATE SET state = 'owned', campaign = excluded.campaign,
                     owner = COALESCE({p}numbers.owner, excluded.owner), released_at = NULL
                 WHERE {p}numbers.state = 'released' OR {p}numbers.campaign = excluded.campaign
-                   OR ({p}numbers.campaign IS NULL AND {p}numbers.owner IS NULL)
+                   OR {p}numbers.campaign IS NULL
                 RETURNING msisdn""",
                 (msisdn, country, owner, campaign),
             )

@@ -12,8 +12,9 @@ How a purchase stays single (see campaigns/purchasing.py and docs/ledger.md):
    if it is unreachable or not configured for a distributed executor, the task fails having bought nothing.
 2. Within one try the client makes `buy_number` idempotent: after an ambiguous failure it looks at the owned
    numbers before retrying.
-3. Second line, where Airflow has one (>= 3.3): the purchase record in the task instance's
-   ``task_state_store``.
+3. Where Airflow has one (>= 3.3), the task instance's ``task_state_store`` keeps a purchase record as a
+   cross-check that is logged when it disagrees with the ledger; it never makes a number this task's
+   purchase (an intent written before the claim cannot tell "my try bought it" from "another owner did").
 
 A dry run only reads the API and never touches the ledger.
 """
@@ -186,8 +187,7 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
         owner = owner_of(context, self.task_id)
         record = _PurchaseRecord(context)
         earlier = resume_purchase(ledger, self.hook, owner=owner, country=country, msisdn=msisdn)
-        if earlier is None:
-            earlier = self._from_task_state_store(record, country, msisdn)
+        self._cross_check_task_state_store(record, earlier, ledger)
         if earlier is not None:
             owned = self.hook.find_owned_number(earlier["msisdn"])
             if owned is not None:
@@ -208,15 +208,22 @@ class NexmoBuyNumberOperator(NexmoBaseOperator):
             return self._buy_msisdn(country, msisdn, budget, ledger, owner, record)
         return self._buy_first_match(country, budget, ledger, owner, record)
 
-    @staticmethod
-    def _from_task_state_store(
-        record: _PurchaseRecord, country: str, msisdn: str | None
-    ) -> dict[str, Any] | None:
-        """The second line: Airflow's task state store (>= 3.3) of this task instance."""
+    def _cross_check_task_state_store(
+        self, record: _PurchaseRecord, earlier: dict[str, Any] | None, ledger: Ledger
+    ) -> None:
+        """The second line (Airflow >= 3.3) detects, it never attributes: the store's record is written before
+        the claim, so "my earlier try meant to buy X and the account owns X" also holds when that try died
+        before sending and another owner then claimed and bought X. Only the ledger says whose X is."""
         previous = record.get()
-        if previous and previous.get("country") == country and msisdn in (None, previous["msisdn"]):
-            return previous
-        return None
+        if previous is None or (earlier is not None and earlier["msisdn"] == previous["msisdn"]):
+            return
+        fact = ledger.facts([previous["msisdn"]]).get(previous["msisdn"])
+        self.log.warning(
+            "An earlier try of this task instance meant to buy %s, but the ledger does not record it as this "
+            "task instance's purchase (%s); going by the ledger.",
+            previous["msisdn"],
+            f"recorded for {fact['owner']}" if fact else "no purchase of it recorded",
+        )
 
     def _buy_msisdn(
         self,

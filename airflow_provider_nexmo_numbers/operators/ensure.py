@@ -17,8 +17,10 @@ Money safety across workers comes from the ledger (docs/ledger.md):
 - **Crash-resume on every Airflow version**: numbers the ledger records for this campaign are the campaign's
   (adopted first, configured, at their recorded cost), including a purchase whose try was killed between the
   buy and its record (its claim says "buying" and the account owns it). The purchase journal in Airflow's
-  ``task_state_store`` (>= 3.3) stays as a second line; ``adopt_unconfigured`` (owned numbers with no
-  setting, not held by anyone in the ledger) as a third.
+  ``task_state_store`` (>= 3.3) is only a cross-check, logged when it names a number the ledger does not
+  record for the campaign: written before the claim, it cannot tell "my try bought it" from "someone else
+  did". ``adopt_unconfigured`` (owned numbers with no setting, not held by anyone in the ledger) is the
+  second line.
 - **Budgets** count the ledger's recorded cost for numbers it knows; ``known_costs`` and
   ``assumed_cost_per_owned_number`` only for numbers bought outside it. Initial (one-off) prices from the
   search are shown in the plan and recorded.
@@ -69,9 +71,9 @@ DEFAULT_LEASE_SECONDS = 3600
 class PurchaseJournal:
     """The numbers this task instance bought (or was about to buy), in Airflow's ``task_state_store``.
 
-    Scoped by Airflow to (dag_id, run_id, task_id, map_index) and kept across tries. Without a store (Airflow
-    < 3.3, or ``execute({})`` in a script) it is an in-memory no-op and only ``adopt_unconfigured`` protects a
-    resumed run.
+    Scoped by Airflow to (dag_id, run_id, task_id, map_index) and kept across tries; a cross-check of the
+    ledger, never a claim (see the module docstring). Without a store (Airflow < 3.3, or ``execute({})`` in a
+    script) it is an in-memory no-op.
     """
 
     def __init__(self, context: Mapping[str, Any] | None) -> None:
@@ -95,9 +97,6 @@ class PurchaseJournal:
     def forget(self, msisdn: str) -> None:
         if self.entries.pop(msisdn, None) is not None:
             self._save()
-
-    def costs(self) -> dict[str, Decimal]:
-        return {m: Decimal(e["cost"]) for m, e in self.entries.items() if e.get("cost") is not None}
 
 
 class NexmoEnsureNumbersOperator(NexmoBaseOperator):
@@ -208,7 +207,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
 
     # -- validation ------------------------------------------------------------------------------------------
 
-    def _parse_selector(self, value: Any) -> NumberSelector:
+    @staticmethod
+    def _parse_selector(value: Any) -> NumberSelector:
         selector = NumberSelector.parse(value)
         if selector.country is None:
             raise validation_error(
@@ -216,7 +216,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             )
         return selector
 
-    def _parse_configuration(self, value: Any, selector: NumberSelector | None) -> dict[str, str]:
+    @staticmethod
+    def _parse_configuration(value: Any, selector: NumberSelector | None) -> dict[str, str]:
         """The marker merged with the configuration; validated like an update."""
         from airflow_provider_nexmo_numbers.client.errors import NexmoValidationError
 
@@ -364,17 +365,19 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         saved = None if self.saved_plan is None else _parse_saved_plan(self.saved_plan)
         hook = self.hook
         journal = PurchaseJournal(context)
-        if journal.entries:
-            self.log.info(
-                "Purchase journal of an earlier try: %s (claimed for the campaign if still owned)",
-                ", ".join(sorted(journal.entries)),
-            )
         country = selector.country
         assert country is not None  # _parse_selector guarantees it
 
         # The account first, the ledger after: a purchase recorded meanwhile is then seen in the ledger.
         owned = list(hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100))
         view = _LedgerView.read(ledger, owner, name, {n.msisdn for n in owned}, self.log, resolve=not dry_run)
+        unconfirmed = sorted(set(journal.entries) - set(view.mine))
+        if unconfirmed:
+            self.log.warning(
+                "The purchase journal of an earlier try names %s, which the ledger does not record for this "
+                "campaign; going by the ledger (not claimed).",
+                ", ".join(unconfirmed),
+            )
         if view.held:
             self.log.info(
                 "Held elsewhere in the ledger (neither adopted nor bought): %s",
@@ -408,9 +411,11 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
             monthly_budget=budget,
             assumed_cost_per_owned_number=assumed,
             # The ledger's recorded costs win: known_costs and the assumption are for numbers bought outside.
-            known_costs={**known, **journal.costs(), **view.costs},
+            known_costs={**known, **view.costs},
             adopt_unconfigured=adopt,
-            claimed=[*journal.entries, *view.mine],
+            # The ledger alone says which numbers are the campaign's: the journal is written before the
+            # claim, so an entry of a try that died before buying may name a number someone else bought.
+            claimed=view.mine,
             candidate_limit=search_limit,
         )
         self.log.info("Campaign plan%s:\n%s", " (dry run)" if dry_run else "", plan.render_table())

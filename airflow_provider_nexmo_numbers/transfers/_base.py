@@ -12,9 +12,14 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
-from airflow_provider_nexmo_numbers.transfers._rows import row_builder
+from airflow_provider_nexmo_numbers.transfers._rows import (
+    Column,
+    export_columns,
+    row_builder,
+    with_ledger_facts,
+)
 from airflow_provider_nexmo_numbers.transfers._source import (
     MAX_PAGE_SIZE,
     ExportProgress,
@@ -54,9 +59,17 @@ class ExportOperatorBase(BaseOperator):
         derive_asset: Callable[[], Asset | None] = lambda: None,
         progress_interval: float = 10.0,
         verify_listing: bool = True,
+        ledger_facts: bool = False,
+        ledger_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         check_positive_int("batch_size", batch_size)
+        if not isinstance(ledger_facts, bool):
+            raise ValueError(f"ledger_facts: must be True or False, got {ledger_facts!r}")
+        if ledger_conn_id is not None and (not isinstance(ledger_conn_id, str) or not ledger_conn_id):
+            raise ValueError(
+                f"ledger_conn_id: must be a non-empty connection id or None, got {ledger_conn_id!r}"
+            )
         if page_size is not None:
             check_positive_int("page_size", page_size, maximum=MAX_PAGE_SIZE)
             warnings.warn(
@@ -80,6 +93,17 @@ class ExportOperatorBase(BaseOperator):
         self.page_size = MAX_PAGE_SIZE
         self.progress_interval = progress_interval
         self.verify_listing = verify_listing
+        self.ledger_facts = ledger_facts
+        self.ledger_conn_id = ledger_conn_id
+
+    @property
+    def export_columns(self) -> tuple[Column, ...]:
+        """The columns this export writes: the inventory's, plus the ledger's facts when asked for."""
+        return export_columns(self.ledger_facts)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.export_columns)
 
     @cached_property
     def hook(self) -> NexmoNumbersHook:
@@ -118,9 +142,12 @@ class ExportOperatorBase(BaseOperator):
             planned=planned_requests if self.verify_listing else None,
             stats=stats,
         )
+        build = row_builder(snapshot, text=text)
+        if self.ledger_facts:
+            build = with_ledger_facts(build, self._read_ledger_facts())
         numbers = iter_owned_numbers(self.hook, progress, consistent=self.verify_listing, stats=stats)
         try:
-            written = write(map(row_builder(snapshot, text=text), numbers))
+            written = write(map(build, numbers))
         finally:
             self.hook.close()  # the HTTP session; nothing else reuses it
         progress.finished()
@@ -131,6 +158,26 @@ class ExportOperatorBase(BaseOperator):
             "rereads": stats.rereads,
             "seconds": round(progress.seconds, 3),
         }
+
+    def _read_ledger_facts(self) -> dict[str, dict[str, Any]]:
+        """Every fact the ledger holds (it knows the numbers bought through the provider, so this is small
+        beside the account), read once before the first request; a configured ledger that is down fails the
+        export rather than writing empty ledger columns."""
+        from airflow_provider_nexmo_numbers.ledger.airflow import DEFAULT_LEDGER_CONN_ID, read_facts
+        from airflow_provider_nexmo_numbers.ledger.core import LedgerError
+
+        conn_id = self.ledger_conn_id or DEFAULT_LEDGER_CONN_ID
+        try:
+            facts = read_facts(ledger_conn_id=conn_id)
+        except LedgerError as err:
+            raise AirflowException(
+                f"ledger_facts: the ledger ({conn_id!r}) could not be read, so its columns would be "
+                f"empty: {err}"
+            ) from err
+        self.log.info(
+            "Joining the ledger's facts (%d numbers known to ledger %s) onto the rows", len(facts), conn_id
+        )
+        return facts
 
 
 def _given_asset(asset: Any) -> Asset:

@@ -53,6 +53,42 @@ COLUMNS: tuple[Column, ...] = (
     Column("app_id", "VARCHAR(64)", True, "Application the number is linked to."),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+# Facts of the purchase ledger (`ledger.airflow.read_facts`), appended to each row with `ledger_facts=True`;
+# NULL for numbers the ledger does not know (bought outside the provider).
+LEDGER_COLUMNS: tuple[Column, ...] = (
+    Column("bought_at", "VARCHAR(32)", True, "When the ledger recorded the purchase (ISO 8601, UTC)."),
+    Column("monthly_cost", "VARCHAR(32)", True, "Monthly cost recorded at purchase (exact decimal text)."),
+    Column("currency", "VARCHAR(8)", True, "Currency of monthly_cost."),
+    Column("campaign", "VARCHAR(250)", True, "Campaign that bought (or holds) the number."),
+    Column("owner", "VARCHAR(500)", True, "Task that bought it: dag_id/run_id/task_id/map_index."),
+)
+LEDGER_FACTS: tuple[str, ...] = tuple(c.name for c in LEDGER_COLUMNS)
+
+
+def export_columns(ledger: bool = False) -> tuple[Column, ...]:
+    """The columns of an export, with the ledger's facts at the end when asked for."""
+    return COLUMNS + LEDGER_COLUMNS if ledger else COLUMNS
+
+
+def with_ledger_facts(
+    build: Callable[[Any], tuple[Any, ...]], facts: Mapping[str, Mapping[str, Any]]
+) -> Callable[[Any], tuple[Any, ...]]:
+    """`build` (a `row_builder`) with the ledger's facts of each row's msisdn appended (LEDGER_FACTS
+    order, text or None). `facts` is what `read_facts()` returned: one dict lookup per row."""
+    empty = (None,) * len(LEDGER_FACTS)
+    joined = {
+        str(msisdn): tuple(None if fact.get(name) is None else str(fact[name]) for name in LEDGER_FACTS)
+        for msisdn, fact in facts.items()
+    }
+    at = COLUMN_NAMES.index("msisdn")
+
+    def build_joined(number: Any) -> tuple[Any, ...]:
+        row = build(number)
+        return row + joined.get(row[at], empty)
+
+    return build_joined
+
+
 # The fields of an owned number (OwnedNumber.to_dict() names) copied verbatim into their columns.
 NUMBER_FIELDS: tuple[str, ...] = (
     "country",

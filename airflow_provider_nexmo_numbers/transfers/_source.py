@@ -134,13 +134,9 @@ def _duration(seconds: float) -> str:
 
 
 def client_pace(client: Any) -> float | None:
-    """The client's current pace in requests/s (None when it does not pace): its public `request_rate`
-    (a number or a callable) when it has one, else its limiter's configured rate."""
+    """The client's current pace in requests/s: its `request_rate` (its share of the quota the API states,
+    or its `rate_limit`); None while unknown or with pacing disabled."""
     rate = getattr(client, "request_rate", None)
-    if callable(rate):
-        rate = rate()
-    if rate is None:
-        rate = getattr(getattr(client, "_limiter", None), "rate", None)
     try:
         return float(rate) if rate else None
     except (TypeError, ValueError):

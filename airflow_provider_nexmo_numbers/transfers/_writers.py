@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import IO, Any
 
 from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, KNOWN_FEATURES, features_text
@@ -28,13 +29,14 @@ PARQUET_MISSING = (
 class CsvWriter:
     """RFC 4180 CSV with a header; features as 'SMS,VOICE', booleans as true/false, NULL as an empty field."""
 
-    def __init__(self, fh: IO[bytes], batch_size: int) -> None:
+    def __init__(self, fh: IO[bytes], batch_size: int, columns: Sequence[str] = COLUMN_NAMES) -> None:
         self._text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=False)
         self._csv = csv.writer(self._text, lineterminator="\n")
-        self._csv.writerow(COLUMN_NAMES)
+        self._csv.writerow(columns)
+        self._columns = tuple(columns)
 
     def write(self, row: tuple[Any, ...]) -> None:
-        self._csv.writerow([_csv_value(name, value) for name, value in zip(COLUMN_NAMES, row, strict=True)])
+        self._csv.writerow([_csv_value(name, value) for name, value in zip(self._columns, row, strict=True)])
 
     def close(self) -> None:
         self._text.flush()
@@ -61,11 +63,12 @@ def _csv_value(name: str, value: Any) -> Any:
 class JsonlWriter:
     """One JSON object per line; features as a JSON array, the date as ISO text."""
 
-    def __init__(self, fh: IO[bytes], batch_size: int) -> None:
+    def __init__(self, fh: IO[bytes], batch_size: int, columns: Sequence[str] = COLUMN_NAMES) -> None:
         self._text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n", write_through=False)
+        self._columns = tuple(columns)
 
     def write(self, row: tuple[Any, ...]) -> None:
-        data = dict(zip(COLUMN_NAMES, row, strict=True))
+        data = dict(zip(self._columns, row, strict=True))
         data["snapshot_date"] = row[_DATE].isoformat()
         self._text.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         self._text.write("\n")
@@ -82,14 +85,21 @@ class JsonlWriter:
 class ParquetWriter:
     """Typed Parquet (date32, bool, list<string>), one row group per `batch_size` records."""
 
-    def __init__(self, fh: IO[bytes], batch_size: int, compression: str = "snappy") -> None:
+    def __init__(
+        self,
+        fh: IO[bytes],
+        batch_size: int,
+        columns: Sequence[str] = COLUMN_NAMES,
+        compression: str = "snappy",
+    ) -> None:
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError as err:
             raise ImportError(PARQUET_MISSING) from err
         self._pa = pa
-        self._schema = parquet_schema(pa)
+        self._columns = tuple(columns)
+        self._schema = parquet_schema(pa, self._columns)
         self._writer = pq.ParquetWriter(fh, self._schema, compression=compression)
         self._batch_size = batch_size
         self._rows: list[tuple[Any, ...]] = []
@@ -102,7 +112,7 @@ class ParquetWriter:
     def _flush(self) -> None:
         if not self._rows:
             return
-        columns = dict(zip(COLUMN_NAMES, map(list, zip(*self._rows, strict=True)), strict=True))  # in C
+        columns = dict(zip(self._columns, map(list, zip(*self._rows, strict=True)), strict=True))  # in C
         pending = len(self._rows)
         self._rows = []
         table = self._pa.Table.from_pydict(columns, schema=self._schema)
@@ -120,17 +130,19 @@ class ParquetWriter:
             self._writer.close()
 
 
-def parquet_schema(pa: Any) -> Any:
+def parquet_schema(pa: Any, columns: Sequence[str] = COLUMN_NAMES) -> Any:
     """The Parquet schema (pyarrow passed in so that this module never imports it at load time)."""
     types = {"snapshot_date": pa.date32(), "features": pa.list_(pa.string())}
     types.update({f"has_{f.lower()}": pa.bool_() for f in KNOWN_FEATURES})
     not_null = {"snapshot_id", "snapshot_date", "country", "msisdn"}
     not_null |= {f"has_{f.lower()}" for f in KNOWN_FEATURES}
     return pa.schema(
-        [pa.field(name, types.get(name, pa.string()), nullable=name not in not_null) for name in COLUMN_NAMES]
+        [pa.field(name, types.get(name, pa.string()), nullable=name not in not_null) for name in columns]
     )
 
 
-def open_writer(fmt: str, fh: IO[bytes], batch_size: int) -> CsvWriter | JsonlWriter | ParquetWriter:
+def open_writer(
+    fmt: str, fh: IO[bytes], batch_size: int, columns: Sequence[str] = COLUMN_NAMES
+) -> CsvWriter | JsonlWriter | ParquetWriter:
     writers = {"csv": CsvWriter, "jsonl": JsonlWriter, "parquet": ParquetWriter}
-    return writers[fmt](fh, batch_size)
+    return writers[fmt](fh, batch_size, columns)

@@ -52,6 +52,11 @@ class NexmoNumbersToFileOperator(ExportOperatorBase):
     :param verify_listing: read with overlapping pages that prove no number was skipped while the listing
         changed (default; about 12-14% more requests on large accounts). ``False`` reads plain pages of 100
         and cannot see a change that leaves the count unchanged.
+    :param ledger_facts: append the purchase ledger's facts to each row (columns ``bought_at``,
+        ``monthly_cost``, ``currency``, ``campaign``, ``owner``; NULL for numbers it does not know). Off by
+        default. A configured ledger that cannot be read fails the task before any request.
+    :param ledger_conn_id: the ledger's connection (default ``nexmo_numbers_ledger``, else the SQLite file
+        under ``AIRFLOW_HOME``).
 
     Returns (XCom) ``{"rows", "path", "format", "snapshot_id", "snapshot_date", "pages", "rereads",
     "seconds"}`` (``pages``: requests made; ``rereads``: pages read again because the listing moved).
@@ -79,6 +84,8 @@ class NexmoNumbersToFileOperator(ExportOperatorBase):
         asset: Asset | str | None = None,
         progress_interval: float = 10.0,
         verify_listing: bool = True,
+        ledger_facts: bool = False,
+        ledger_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         if isinstance(path, PurePath):
@@ -96,6 +103,8 @@ class NexmoNumbersToFileOperator(ExportOperatorBase):
             derive_asset=lambda: _file_asset(path),
             progress_interval=progress_interval,
             verify_listing=verify_listing,
+            ledger_facts=ledger_facts,
+            ledger_conn_id=ledger_conn_id,
             **kwargs,
         )
         self.path = path
@@ -120,7 +129,7 @@ class NexmoNumbersToFileOperator(ExportOperatorBase):
         def write(rows_in: Iterator[tuple[Any, ...]]) -> int:
             rows = 0
             with atomic_write(target) as fh:
-                writer = open_writer(self.format, fh, self.batch_size)
+                writer = open_writer(self.format, fh, self.batch_size, self.column_names)
                 try:
                     for row in rows_in:
                         writer.write(row)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_nexmo_numbers.transfers._base import ExportOperatorBase
-from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, COLUMNS, features_text
+from airflow_provider_nexmo_numbers.transfers._rows import COLUMNS, Column, features_text
 from airflow_provider_nexmo_numbers.transfers._validate import check_identifier, is_templated
 
 if TYPE_CHECKING:
@@ -36,9 +36,9 @@ LOAD_METHODS = ("auto", "copy", "insert")
 ASSET_SCHEME = "nexmo-numbers"
 
 
-def create_table_sql(qualified_table: str) -> str:
+def create_table_sql(qualified_table: str, columns: Sequence[Column] = COLUMNS) -> str:
     """Portable DDL (SQLite, PostgreSQL, MySQL...); the primary key forbids duplicates per snapshot."""
-    columns = ",\n  ".join(f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in COLUMNS)
+    columns = ",\n  ".join(f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in columns)
     return (
         f"CREATE TABLE IF NOT EXISTS {qualified_table} (\n  {columns},\n"
         f"  PRIMARY KEY (snapshot_id, msisdn)\n)"
@@ -76,6 +76,11 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
     :param verify_listing: read with overlapping pages that prove no number was skipped while the listing
         changed (default; about 12-14% more requests on large accounts). ``False`` reads plain pages of 100
         and cannot see a change that leaves the count unchanged.
+    :param ledger_facts: append the purchase ledger's facts to each row (columns ``bought_at``,
+        ``monthly_cost``, ``currency``, ``campaign``, ``owner``; NULL for numbers it does not know). Off by
+        default. A configured ledger that cannot be read fails the task before any request.
+    :param ledger_conn_id: the ledger's connection (default ``nexmo_numbers_ledger``, else the SQLite file
+        under ``AIRFLOW_HOME``).
 
     Returns (XCom) ``{"rows", "table", "snapshot_id", "snapshot_date", "pages", "rereads", "seconds",
     "deleted", "load"}`` (``pages``: requests made; ``rereads``: pages read again because the listing
@@ -108,6 +113,8 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
         asset: Asset | str | None = None,
         progress_interval: float = 10.0,
         verify_listing: bool = True,
+        ledger_facts: bool = False,
+        ledger_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         if not sql_conn_id or not isinstance(sql_conn_id, str):
@@ -126,6 +133,8 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
             derive_asset=lambda: _sql_asset(sql_conn_id, table, schema),
             progress_interval=progress_interval,
             verify_listing=verify_listing,
+            ledger_facts=ledger_facts,
+            ledger_conn_id=ledger_conn_id,
             **kwargs,
         )
         self.sql_conn_id = sql_conn_id
@@ -193,7 +202,7 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
             if self.create_table:
                 # Own transaction: concurrent first runs must not hold the DDL lock for a whole export.
                 with closing(conn.cursor()) as cur:
-                    cur.execute(create_table_sql(qualified))
+                    cur.execute(create_table_sql(qualified, self.export_columns))
                 conn.commit()
             rows = 0
             with closing(conn.cursor()) as cur:
@@ -202,7 +211,7 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
                 if deleted:
                     self.log.info("Replacing %s rows of snapshot %s in %s", deleted, snapshot_id, qualified)
                 if driver is not None:
-                    rows = copy_rows(driver, cur, qualified, COLUMN_NAMES, params, self.batch_size)
+                    rows = copy_rows(driver, cur, qualified, self.column_names, params, self.batch_size)
                 else:
                     rows = self._insert(cur, qualified, placeholder, params)
             conn.commit()
@@ -220,8 +229,8 @@ class NexmoNumbersToSqlOperator(ExportOperatorBase):
     def _insert(self, cur: Any, qualified: str, placeholder: str, params: Iterable[tuple[Any, ...]]) -> int:
         """Portable `executemany` batches, cut with islice: no Python work per row here."""
         insert = (
-            f"INSERT INTO {qualified} ({', '.join(COLUMN_NAMES)}) "
-            f"VALUES ({', '.join([placeholder] * len(COLUMN_NAMES))})"
+            f"INSERT INTO {qualified} ({', '.join(self.column_names)}) "
+            f"VALUES ({', '.join([placeholder] * len(self.column_names))})"
         )
         rows = 0
         source = iter(params)

@@ -18,6 +18,10 @@ ENSURE_BAD = [
     ({"count": -1}, "count"),
     ({"count": "many"}, "count"),
     ({"count": True}, "count"),
+    ({"count": 10**12}, "count"),  # bounded before the wire (at most 1000)
+    ({"lease_wait": -1}, "lease_wait"),
+    ({"campaign": "  "}, "campaign"),
+    ({"saved_plan": {"plan": "nope"}}, "saved_plan"),
     ({"monthly_budget": "-5"}, "monthly_budget"),
     ({"monthly_budget": "NaN"}, "monthly_budget"),
     ({"max_monthly_cost": "cheap"}, "max_monthly_cost"),

@@ -252,3 +252,30 @@ def test_consistent_limit():
     api = FakeListing(1000)
     assert len(list(iter_numbers(api, consistent=True, limit=150))) == 150
     assert len(api.calls) == 2
+
+
+def _release_front(released: int):
+    def release(listing):
+        del listing.numbers[:released]
+
+    return release
+
+
+@pytest.mark.parametrize(("released", "rereads"), [(1, 0), (49, 1), (99, 2), (150, 3)])
+def test_consistent_releases_before_the_position_are_reread_without_duplicates(released, rereads):
+    api = FakeListing(1000)
+    api.before_page[3] = _release_front(released)  # page 3 starts at offset 196: 198 numbers read so far
+    survivors = set(_msisdns(api.numbers[released:]))
+    stats = PagingStats()
+    result = _msisdns(iter_numbers(api, consistent=True, stats=stats))
+    assert len(result) == len(set(result))
+    assert survivors <= set(result)
+    assert stats.rereads == rereads  # a shift of 1 is inside the overlap; more is re-read further back
+
+
+def test_consistent_read_whose_previous_page_was_released_entirely_fails():
+    """Every number of the page before is gone: continuity cannot be proven, so no partial listing."""
+    api = FakeListing(1000)
+    api.before_page[3] = _release_front(230)
+    with pytest.raises(ListingChangedError, match="kept changing"):
+        list(iter_numbers(api, consistent=True))

@@ -24,6 +24,10 @@ EXPECTED_DAG_IDS = {
     "nexmo_numbers_campaign_release",
     "nexmo_numbers_inventory_export",
     "nexmo_numbers_inventory_report",
+    # Ledger examples (tests/example_dags/test_ledger_dags.py):
+    "nexmo_numbers_mapped_buy",
+    "nexmo_numbers_campaign_approval",
+    "nexmo_numbers_campaign_drift",
 }
 
 

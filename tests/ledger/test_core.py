@@ -113,6 +113,11 @@ def test_numbers_held_elsewhere_are_not_for_adoption(ledger):
     assert set(held) == {"447700900001", "447700900002"}
     assert not ledger.assign("447700900002", "GB", owner="me", campaign="mine")
     assert ledger.assign("447700900004", "GB", owner="me", campaign="mine")  # bought outside the ledger
+    # A plain buy task's number that now carries the campaign's marker may join the campaign.
+    ledger.record_purchase(msisdn="447700900005", country="GB", owner="buy-task", monthly_cost="1")
+    assert "447700900005" in ledger.held_elsewhere(owner="me", campaign="mine")  # never adopted unasked
+    assert ledger.assign("447700900005", "GB", owner="me", campaign="mine")
+    assert ledger.facts()["447700900005"]["owner"] == "buy-task"  # who bought it stays recorded
 
 
 def test_the_campaign_lease_waits_bounded_then_names_the_holder(ledger):
@@ -195,3 +200,16 @@ def test_an_unreachable_ledger_fails_money_tasks_before_any_request(sandbox, nex
 
     assert NexmoSearchNumbersOperator(task_id="s", country="GB", limit=3).execute({})
     assert _buy(dry_run=True)["dry_run"] is True
+
+
+def test_the_spend_report_operator_reads_recorded_costs(sandbox, nexmo_conn):
+    from airflow_provider_nexmo_numbers.operators.ledger_report import NexmoLedgerReportOperator
+
+    bought = [_buy(max_monthly_cost="100") for _ in range(2)]
+    before = sandbox.admin.stats()["api_requests"]
+
+    (row,) = NexmoLedgerReportOperator(task_id="report").execute({})
+
+    assert (row["campaign"], row["country"], row["numbers"]) == (None, "GB", 2)
+    assert Decimal(row["monthly_cost"]) == sum(Decimal(b["cost"]) for b in bought)
+    assert sandbox.admin.stats()["api_requests"] == before  # the ledger only

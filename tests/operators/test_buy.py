@@ -256,3 +256,33 @@ def test_an_anomalous_offer_price_is_never_bought(sandbox, nexmo_conn, monkeypat
     with pytest.raises(AirflowFailException, match="API anomaly"):
         _buy(country="NL", msisdn=offer["msisdn"], max_monthly_cost="2.00")
     assert sandbox.admin.stats()["purchases"] == {}
+
+
+def test_a_recorded_intent_never_makes_someone_elses_purchase_ours(sandbox, nexmo_conn, task_store):
+    """Seen on Celery with a worker SIGKILLed: try 1 recorded its intent for X in the task state store and
+    claimed X, then died before sending the buy; its claim expired, another task instance claimed X, bought
+    it and recorded it. Try 2 must not report X as its own purchase (two instances claiming one number, one
+    number lost): the ledger says whose X is, and try 2 buys another number."""
+    from airflow_provider_nexmo_numbers.ledger.airflow import open_ledger
+
+    offers = _offers(type="mobile-lvn", features="VOICE")
+    taken = offers[0]["msisdn"]
+    task_store.set(PURCHASE_RECORD_KEY, {"country": "NL", "msisdn": taken, "cost": "1.00", "state": "buying"})
+    other = _buy({"ti": task_instance(task_id="other")}, country="NL", msisdn=taken)
+    assert other["already_owned"] is False
+    ledger = open_ledger(None)
+    try:
+        assert ledger.facts([taken])[taken]["owner"] == other["owner"]
+    finally:
+        ledger.close()
+
+    retry = _buy(
+        {"task_state_store": task_store, "ti": task_instance()},
+        country="NL",
+        type="mobile-lvn",
+        features="VOICE",
+    )
+
+    assert retry["msisdn"] != taken
+    assert retry["already_owned"] is False
+    assert sandbox.admin.stats()["purchases"] == {taken: 1, retry["msisdn"]: 1}
