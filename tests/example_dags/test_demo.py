@@ -67,7 +67,7 @@ def test_demo_runs_every_example_dag_and_cleans_up():
     assert re.search(r"webhook http://127\.0\.0\.1:\d+/_sandbox/webhooks/campaign: (ready|already)", out)
     assert re.search(r"plan for 3 GB numbers: keep 0, reconfigure 0, adopt 0, buy 3; monthly cost EUR", out)
     assert re.search(r"exported 18 rows -> SQL table nexmo_owned_numbers", out)
-    assert re.search(r"exported 18 rows -> /\S+/owned_numbers_\d{8}\.parquet", out)
+    assert re.search(r"exported 18 rows -> /\S+/owned_numbers_\d{8}T\d{6}\.parquet", out)
     assert re.search(r"GB\s+mobile-lvn\s+9\s+\d+\.\d\d", out)
     assert re.search(r"dry run: would release (\d+, ){2}\d+ \(cap 5\)", out)
     assert re.search(r"released (\d+, ){2}\d+", out)
