@@ -12,6 +12,7 @@ happened.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -23,8 +24,9 @@ import requests
 from pydantic import ValidationError
 
 from airflow_provider_nexmo_numbers import __version__
+from airflow_provider_nexmo_numbers.client import transport
 from airflow_provider_nexmo_numbers.client.auth import TOKEN_OPERATION, ApiKeyAuth, TokenSource
-from airflow_provider_nexmo_numbers.client.budget import BudgetAdapter, active_budget
+from airflow_provider_nexmo_numbers.client.budget import active_budget
 from airflow_provider_nexmo_numbers.client.defaults import (
     API_FLAVOURS,
     DEFAULT_BACKOFF_BASE,
@@ -277,6 +279,11 @@ class NexmoNumbersClient:
         self._verify = verify_ssl  # what requests gets (the environment's CA bundle for our own session)
         self._own_session = session is None
         self._session = session or self._new_session()
+        # Our own session needs none of Session.request's per-request work (see `transport`); a caller's
+        # session keeps all of it (its hooks, auth and overrides must run).
+        self._send: Callable[..., requests.Response] = (
+            functools.partial(transport.send, self._session) if self._own_session else self._session.request
+        )
         client_id = client_id.strip()
         self._tokens: TokenSource | ApiKeyAuth = ApiKeyAuth(client_id, client_secret)
         if api == KPN:
@@ -308,8 +315,8 @@ class NexmoNumbersClient:
             self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         # Retries are ours (tenacity, with ownership checks); urllib3 must not repeat a purchase behind
         # our back.
-        # BudgetAdapter: a slow or trickling answer is cut off at the call's deadline (see `budget`).
-        adapter = BudgetAdapter(pool_connections=4, pool_maxsize=10, max_retries=0)
+        # A BudgetAdapter: a slow or trickling answer is cut off at the call's deadline (see `budget`).
+        adapter = transport.ClientAdapter(pool_connections=4, pool_maxsize=10, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers.update(
@@ -367,7 +374,7 @@ class NexmoNumbersClient:
             with self._stats_lock:
                 self._requests += 1
             try:
-                response = self._session.request(
+                response = self._send(
                     method,
                     url,
                     params=params,
@@ -489,7 +496,8 @@ class NexmoNumbersClient:
         params = self._listing_params(pattern, search_pattern, page_size, 1, size_field="page_size")
         filters = owned_filters(country, application_id, has_application)
         if self.api == KPN:
-            return (number for number in self._iterate(_OWNED, params) if _matches(number, filters))
+            numbers = self._iterate(_OWNED, params)
+            return (number for number in numbers if _matches(number, filters)) if filters else numbers
         return self._iterate(_OWNED, {**params, **_filter_params(filters)})
 
     def search_available_numbers(

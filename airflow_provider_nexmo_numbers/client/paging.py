@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -111,8 +112,8 @@ def iter_numbers(
         raise NexmoValidationError(
             f"invalid limit {limit!r}", field="limit", rule="must be an integer >= 0 or None"
         )
-    pages = (_consistent if consistent else _lenient)(fetch_page, size, max_pages, operation, stats)
-    return _limited(pages, limit)
+    numbers = (_consistent if consistent else _lenient)(fetch_page, size, max_pages, operation, stats)
+    return numbers if limit is None else _limited(numbers, limit)
 
 
 def _limited(numbers: Iterator[T], limit: int | None) -> Iterator[T]:
@@ -122,6 +123,27 @@ def _limited(numbers: Iterator[T], limit: int | None) -> Iterator[T]:
         yield number
         if limit is not None and yielded >= limit:
             return
+
+
+def _unseen(
+    batch: Sequence[T], keys: Sequence[str], recent: Iterable[AbstractSet[str]]
+) -> tuple[Sequence[T], set[str]]:
+    """The numbers of `batch` (whose msisdns are `keys`) not in any of the `recent` key sets, each msisdn
+    once, and their msisdns.
+
+    A page that repeats nothing, the usual case, is handed back whole: set operations in C decide that, so
+    reading a listing costs no Python work per number here.
+    """
+    unique = set(keys)
+    if len(unique) == len(keys) and all(unique.isdisjoint(seen) for seen in recent):
+        return batch, unique
+    kept: list[T] = []
+    fresh: set[str] = set()
+    for number in batch:
+        if number.msisdn not in fresh and not any(number.msisdn in seen for seen in recent):
+            fresh.add(number.msisdn)
+            kept.append(number)
+    return kept, fresh
 
 
 def _count(page: NumberPage[Any]) -> int | None:
@@ -137,7 +159,7 @@ def _lenient(
     stats: PagingStats | None,
 ) -> Iterator[T]:
     stats = stats if stats is not None else PagingStats()
-    recent: deque[frozenset[str]] = deque(maxlen=2)
+    recent: deque[set[str]] = deque(maxlen=2)
     previous_keys: list[str] | None = None
     previous_count: int | None = None
     yielded = 0
@@ -156,7 +178,7 @@ def _lenient(
                 operation=operation,
             )
         count = _count(page)
-        batch = list(page.numbers)
+        batch, batch_keys = page.numbers, keys
         if previous_count is not None and count is not None and count < previous_count:
             log.info(
                 "%s: count shrank from %d to %d while paging; re-reading page %d so no number is missed",
@@ -165,19 +187,15 @@ def _lenient(
                 count,
                 index - 1,
             )
-            batch = list(fetch_page(index - 1, size).numbers) + batch
+            batch = [*fetch_page(index - 1, size).numbers, *batch]
+            batch_keys = [number.msisdn for number in batch]
             stats.requests += 1
             stats.rereads += 1
-        fresh: set[str] = set()
-        seen_before = frozenset().union(*recent)  # once per page, not once per number
-        for number in batch:
-            if number.msisdn in fresh or number.msisdn in seen_before:
-                continue
-            fresh.add(number.msisdn)
-            yield number
-            yielded += 1
+        numbers, fresh = _unseen(batch, batch_keys, recent)
+        yield from numbers
+        yielded += len(fresh)
         stats.numbers += len(fresh)
-        recent.append(frozenset(fresh) | frozenset(keys))
+        recent.append(fresh.union(keys))
         log.debug(
             "%s: page %d gave %d numbers (%d so far, count %s)", operation, index, len(fresh), yielded, count
         )
@@ -242,12 +260,8 @@ def _consistent(
                 "%s: %s; re-reading further back (%d of %d)", operation, problem, failures, MAX_REREADS
             )
             continue
-        seen = frozenset().union(*recent)
-        fresh: set[str] = set()
-        for number in page.numbers:
-            if number.msisdn not in seen and number.msisdn not in fresh:
-                fresh.add(number.msisdn)
-                yield number
+        numbers, fresh = _unseen(page.numbers, keys, recent)
+        yield from numbers
         stats.numbers += len(fresh)
         recent.append(frozenset(keys))
         anchor, previous, end, back = frozenset(keys), (offset, keys), offset + len(keys), 0

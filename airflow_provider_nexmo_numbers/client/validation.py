@@ -309,26 +309,15 @@ _FEATURES_MEMO_LIMIT = 256
 def canonical_features(value: Any) -> list[str]:
     """Tolerant form for data coming *from* the API: canonical order for known features, unknown ones kept
     (upper case, sorted) at the end, so a new feature on the wire does not break reading the inventory."""
-    kind = type(value)
-    if kind is list:
-        try:
-            key: Any = tuple(value)
-        except TypeError:
-            key = None
-    else:
-        key = value if kind is str else None
-    if key is not None:
-        # Only all-string values are ever stored, so a hit is exact even for hash-equal odd items.
-        known = _FEATURES_MEMO.get(key)
-        if known is not None:
-            return list(known)
+    try:  # the hot path (a value seen before) is one lookup; only all-string values are ever stored
+        return [*_FEATURES_MEMO[tuple(value) if type(value) is list else value]]
+    except (KeyError, TypeError):  # new, or unhashable items (computed every time, never remembered)
+        pass
     result = _canonical_features(value)
-    if (
-        key is not None
-        and len(_FEATURES_MEMO) < _FEATURES_MEMO_LIMIT
-        and (kind is str or all(type(item) is str for item in value))
+    if len(_FEATURES_MEMO) < _FEATURES_MEMO_LIMIT and (
+        type(value) is str or (type(value) is list and all(type(item) is str for item in value))
     ):
-        _FEATURES_MEMO[key] = tuple(result)
+        _FEATURES_MEMO[tuple(value) if type(value) is list else value] = tuple(result)
     return result
 
 
