@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_nexmo_numbers.campaigns.plan import Plan, PlanItem, build_plan, settings_diff
-from airflow_provider_nexmo_numbers.campaigns.purchasing import buy_planned, fresh_offer
+# The selector is parsed when the operator is constructed (at DAG parse time); the planner and the purchasing
+# are only needed when the task runs, so they are imported there: a DAG file does not pay for them.
 from airflow_provider_nexmo_numbers.campaigns.selector import NumberSelector
 from airflow_provider_nexmo_numbers.operators.base import (
     NexmoBaseOperator,
@@ -54,6 +54,7 @@ from airflow_provider_nexmo_numbers.operators.base import (
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_nexmo_numbers.campaigns.plan import Plan, PlanItem
     from airflow_provider_nexmo_numbers.hooks.nexmo_numbers import NexmoNumbersHook
     from airflow_provider_nexmo_numbers.ledger.core import Ledger
 
@@ -358,6 +359,9 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         self, context: Context, args: dict[str, Any], ledger: Ledger | None, owner: str, name: str
     ) -> dict[str, Any]:
         """Plan and (unless a dry run) apply, holding the campaign lease when ``ledger`` is given."""
+        from airflow_provider_nexmo_numbers.campaigns.plan import build_plan
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import fresh_offer
+
         selector, count, configuration = args["selector"], args["count"], args["configuration"]
         max_cost, budget, assumed, known = args["max_cost"], args["budget"], args["assumed"], args["known"]
         adopt, on_shortfall, dry_run = args["adopt"], args["on_shortfall"], args["dry_run"]
@@ -514,6 +518,7 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
     ) -> tuple[dict[str, Any], list[PlanItem], int]:
         """Reconfigure and adopt, then buy + configure one number at a time, each at its fresh price, within
         the limits (see purchasing.buy_planned)."""
+        from airflow_provider_nexmo_numbers.campaigns.purchasing import buy_planned, fresh_offer
         from airflow_provider_nexmo_numbers.client.errors import NexmoMethodFailedError
 
         writes = 0
@@ -624,6 +629,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
 
     @staticmethod
     def _check_settings(number: Any, configuration: Mapping[str, str], msisdn: str) -> None:
+        from airflow_provider_nexmo_numbers.campaigns.plan import settings_diff
+
         diff = settings_diff(number, configuration)
         if diff:
             raise AirflowException(f"number {msisdn} does not carry {diff} after the update")
@@ -637,6 +644,8 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
     ) -> None:
         """Read the account again: every campaign number is owned, matches the selector and the
         configuration."""
+        from airflow_provider_nexmo_numbers.campaigns.plan import settings_diff
+
         wanted = {item.msisdn for item in campaign}
         found: set[str] = set()
         problems: list[str] = []

@@ -120,3 +120,33 @@ def test_selector_object_and_allow_all_and_explicit_list_are_accepted():
 )
 def test_parse_msisdns_accepts_xcom_shapes(value, expected):
     assert parse_msisdns(value) == expected
+
+
+_PARSE_A_CAMPAIGN_DAG = """
+import json, sys
+from airflow_provider_nexmo_numbers.operators.drift import NexmoCampaignDriftOperator
+from airflow_provider_nexmo_numbers.operators.ensure import NexmoEnsureNumbersOperator
+from airflow_provider_nexmo_numbers.operators.release import NexmoReleaseNumbersOperator
+selector = {"country": "GB", "mo_http_url": "https://hooks.example/campaign"}
+NexmoEnsureNumbersOperator(task_id="ensure", selector=selector, count=2, monthly_budget="10")
+NexmoCampaignDriftOperator(task_id="drift", selector=selector, count=2)
+NexmoReleaseNumbersOperator(task_id="release", selector=selector)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("airflow_provider_nexmo_numbers"))))
+"""
+
+
+def test_parsing_a_campaign_dag_loads_neither_the_planner_nor_the_purchasing() -> None:
+    """DAG files construct these operators on every parse; planning and buying happen only when the task
+    runs, so their modules (and the client's HTTP side) must not load before then."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _PARSE_A_CAMPAIGN_DAG], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.strip()
+    loaded = set(json.loads(out.splitlines()[-1]))
+    assert "airflow_provider_nexmo_numbers.campaigns.selector" in loaded  # validates at construction
+    unwanted = {"campaigns.plan", "campaigns.purchasing", "campaigns.saved_plan", "campaigns.drift",
+                "client.client", "client.models", "hooks.nexmo_numbers", "ledger"}  # fmt: skip
+    assert not {f"airflow_provider_nexmo_numbers.{name}" for name in unwanted} & loaded, sorted(loaded)
