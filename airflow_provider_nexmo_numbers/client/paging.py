@@ -195,7 +195,7 @@ def _lenient(
         yield from numbers
         yielded += len(fresh)
         stats.numbers += len(fresh)
-        recent.append(fresh.union(keys))
+        recent.append(fresh if batch_keys is keys else fresh.union(keys))
         log.debug(
             "%s: page %d gave %d numbers (%d so far, count %s)", operation, index, len(fresh), yielded, count
         )

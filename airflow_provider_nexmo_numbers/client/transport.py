@@ -29,6 +29,8 @@ from urllib.parse import urlencode
 import requests
 from requests.cookies import RequestsCookieJar
 from requests.models import PreparedRequest
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3.connectionpool import HTTPConnectionPool
 
 from airflow_provider_nexmo_numbers.client.budget import BudgetAdapter
@@ -40,7 +42,8 @@ _MAX_REMEMBERED_POOLS = 16
 
 
 class ClientAdapter(BudgetAdapter):
-    """The adapter of the client's own sessions: `BudgetAdapter`, remembering each origin's pool."""
+    """The adapter of the client's own sessions: `BudgetAdapter`, remembering each origin's pool and leaving
+    cookies alone."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,6 +62,20 @@ class ClientAdapter(BudgetAdapter):
                 self._pools.clear()
             pool = self._pools[key] = super().get_connection_with_tls_context(request, verify, proxies, cert)
         return pool
+
+    def build_response(self, req: PreparedRequest, resp: Any) -> requests.Response:
+        """requests' own `build_response` (an override point it documents) without reading cookies out of
+        the answer, which the client never sends back (see the module docstring)."""
+        response = requests.Response()
+        response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
+        response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url  # type: ignore[assignment]
+        response.request = req
+        response.connection = self  # type: ignore[attr-defined]
+        return response
 
     def close(self) -> None:
         """Close the remembered pools too (urllib3 2's pool manager only forgets its own)."""

@@ -324,6 +324,8 @@ def canonical_features(value: Any) -> list[str]:
 def _canonical_features(value: Any) -> list[str]:
     if value is None:
         return []
+    if not isinstance(value, (str, list, tuple)):
+        raise ValueError("features must be a list of feature names or a comma-separated string")
     raw = value.split(",") if isinstance(value, str) else list(value)
     names = {str(item).strip().upper() for item in raw if str(item).strip()}
     known = frozenset(names & set(FEATURE_NAMES))
