@@ -211,9 +211,11 @@ class NexmoNumbersClient:
     `mask_secret`). With `share_tokens=True` (default) the token is shared with every other client of this
     process that has the same token URL, client id and secret: a second client reuses a still-valid token
     instead of asking for one, and one renewal (expiry, or a 401 on any of them) serves all;
-    `share_tokens=False` keeps a private token. Pass `session` to bring your own `requests.Session` (it is
-    then not closed by `close()`; mount `budget.BudgetAdapter` on it for the hard cut-off at the deadline,
-    else only each request's timeouts are capped by the budget). `backoff_base`/`backoff_max` shape the
+    `share_tokens=False` keeps a private token. Pass `session` to bring your own `requests.Session`: its
+    `request` then sends every call, with its hooks, auth and cookies (the client's own session goes through
+    `transport`, which keeps no cookies); `close()` does not close it; mount `budget.BudgetAdapter` on it for
+    the hard cut-off at the deadline, else only each request's timeouts are capped by the budget.
+    `backoff_base`/`backoff_max` shape the
     retry backoff and `retry_policy` replaces it entirely (tests inject a policy whose `sleep` does not
     sleep). Thread-safe for concurrent calls: the token slot and rate limiter are locked; statistics are
     approximate.
