@@ -386,7 +386,10 @@ def redact_url(url: str | None) -> str | None:
     Webhook URLs configured outside this provider may carry credentials; whatever we print, return or export
     shows them as ***@ instead.
     """
-    if not url or "@" not in url:
+    # Credentials live in the authority, which only follows a "//": a SIP URI's user@host (on every number
+    # with a SIP callback) has none, so most values are answered without parsing them (exports redact every
+    # URL field of every row).
+    if not url or "@" not in url or "//" not in url:
         return url
     try:
         parts = urlsplit(url)

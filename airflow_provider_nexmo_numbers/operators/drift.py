@@ -89,7 +89,9 @@ class NexmoCampaignDriftOperator(NexmoBaseOperator):
         selector, configuration = self._parsed()
         count = None if self.count is None else parse_int("count", self.count, minimum=0)
         name = self.campaign or selector.describe()
-        owned = list(self.hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100))
+        owned = list(
+            self.hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100, consistent=True)
+        )
         try:
             with open_ledger(self.ledger_conn_id) as ledger:
                 recorded = ledger.numbers(campaign=name)

@@ -373,7 +373,7 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         assert country is not None  # _parse_selector guarantees it
 
         # The account first, the ledger after: a purchase recorded meanwhile is then seen in the ledger.
-        owned = list(hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100))
+        owned = list(hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100, consistent=True))
         view = _LedgerView.read(ledger, owner, name, {n.msisdn for n in owned}, self.log, resolve=not dry_run)
         unconfirmed = sorted(set(journal.entries) - set(view.mine))
         if unconfirmed:
@@ -649,7 +649,7 @@ class NexmoEnsureNumbersOperator(NexmoBaseOperator):
         wanted = {item.msisdn for item in campaign}
         found: set[str] = set()
         problems: list[str] = []
-        for number in hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100):
+        for number in hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100, consistent=True):
             if number.msisdn not in wanted:
                 continue
             found.add(number.msisdn)

@@ -219,7 +219,7 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
 
         if explicit is None:
             self.log.info("Releasing the owned numbers matching: %s", selector.describe())
-            owned = hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100)
+            owned = hook.iter_owned_numbers(**selector.listing_kwargs(), page_size=100, consistent=True)
             candidates = [n for n in owned if selector.matches(n)]
             gone: list[str] = []
             not_matching: list[str] = []
@@ -299,7 +299,9 @@ class NexmoReleaseNumbersOperator(NexmoBaseOperator):
             found = {m: hook.find_owned_number(m) for m in msisdns}
             return {m: n for m, n in found.items() if n is not None}
         wanted = set(msisdns)
-        return {n.msisdn: n for n in hook.iter_owned_numbers(page_size=100) if n.msisdn in wanted}
+        return {
+            n.msisdn: n for n in hook.iter_owned_numbers(page_size=100, consistent=True) if n.msisdn in wanted
+        }
 
 
 def _saved_targets(value: Any) -> set[str]:

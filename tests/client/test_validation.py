@@ -318,4 +318,6 @@ def test_url_with_credentials_is_refused_without_echoing_the_password(url):
 def test_redact_url_hides_userinfo_only():
     assert v.redact_url("https://u:secret@h.example/x?y=1") == "https://***@h.example/x?y=1"
     assert v.redact_url("https://h.example/x@y") == "https://h.example/x@y"
+    assert v.redact_url("sip:447700900000@pbx.example") == "sip:447700900000@pbx.example"  # no authority
+    assert v.redact_url("sips://u:p@pbx.example/x") == "sips://***@pbx.example/x"
     assert v.redact_url("") == ""

@@ -115,3 +115,25 @@ def test_progress_logs_at_a_sane_cadence(caplog):
         for _ in range(50):
             progress.page_fetched(5000, 100, 100)
     assert len(caplog.records) == 1  # the first page only; the next line is an hour away
+
+
+def test_progress_of_a_large_export_plans_the_read_once_not_once_per_page(monkeypatch):
+    """The estimate walks the whole paging plan; asked after every page of 100,000 numbers it had cost
+    more CPU than the export itself (quadratic in the number of pages)."""
+    from airflow_provider_nexmo_numbers.client import paging
+
+    getattr(paging.planned_requests, "cache_clear", lambda: None)()  # remembered since the fix
+    steps: list[int] = []
+    real_plan_page = paging.plan_page
+
+    def counting_plan_page(end: int, max_size: int = 100) -> tuple[int, int]:
+        steps.append(end)
+        return real_plan_page(end, max_size)
+
+    monkeypatch.setattr(paging, "plan_page", counting_plan_page)
+    progress = ExportProgress(
+        logging.getLogger("test.plan"), interval=0, what="export", planned=planned_requests
+    )
+    for _ in range(200):
+        progress.page_fetched(100_000, 100, 100)
+    assert len(steps) <= 1_143  # one walk of the plan (1,143 requests), not one per page
