@@ -60,9 +60,9 @@ def run(sb: Any, *, numbers: int = 20_000, log: Any = print) -> dict[str, Any]:
     from airflow_provider_nexmo_numbers.client.models import OwnedNumbersEnvelope
     from airflow_provider_nexmo_numbers.client.paging import iter_numbers
     from airflow_provider_nexmo_numbers.client.validation import canonical_features
-    from airflow_provider_nexmo_numbers.transfers._rows import Snapshot, row_builder
+    from airflow_provider_nexmo_numbers.transfers._rows import COLUMN_NAMES, Snapshot, row_builder
     from airflow_provider_nexmo_numbers.transfers._writers import open_writer
-    from airflow_provider_nexmo_numbers.transfers.to_sql import COLUMN_NAMES, create_table_sql
+    from airflow_provider_nexmo_numbers.transfers.to_sql import create_table_sql
 
     sb.admin.reset(owned_numbers=numbers)
     bodies = _fetch_pages(sb, numbers)
