@@ -12,14 +12,18 @@ from typing import Any
 
 
 class HostileServer:
-    """`behaviour` maps a path to what it does: "ok", "trickle-body", "trickle-headers", "quota-used-up".
-    `token_expires_in` is what the token endpoint states. `hits` counts requests per path."""
+    """`behaviour` maps a path to what it does: "ok", "trickle-body", "trickle-headers", "quota-used-up", or
+    "redirect:<path>" (a 307 to that path, the query kept). `bodies` maps a path to the JSON it answers
+    (default `{"count": 0}`). `token_expires_in` is what the token endpoint states. `hits` counts requests
+    per path; `requests` lists (path with query, Authorization header) of each."""
 
     def __init__(self) -> None:
         self.behaviour: dict[str, str] = {}
+        self.bodies: dict[str, Any] = {}
         self.token_expires_in: Any = "3599"
         self.quota_reset_in = 3 * 3600.0
         self.hits: Counter[str] = Counter()
+        self.requests: list[tuple[str, str | None]] = []
         self.stop_trickling = threading.Event()
         server = self
 
@@ -38,15 +42,22 @@ class HostileServer:
                 self._answer()
 
             def _answer(self) -> None:
-                path = self.path.split("?")[0]
+                path, _, query = self.path.partition("?")
                 server.hits[path] += 1
+                server.requests.append((self.path, self.headers.get("Authorization")))
                 if path.endswith("/token"):
                     body = {"access_token": f"tok{server.hits[path]}", "expires_in": server.token_expires_in}
                 else:
-                    body = {"count": 0}
+                    body = server.bodies.get(path, {"count": 0})
                 data = json.dumps(body).encode()
                 mode = server.behaviour.get(path, "ok")
                 try:
+                    if mode.startswith("redirect:"):
+                        self.send_response(307)
+                        self.send_header("Location", mode.partition(":")[2] + (f"?{query}" if query else ""))
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     if mode == "trickle-headers":
                         self.wfile.write(b"HTTP/1.1 200 OK\r\n")
                         self.wfile.flush()

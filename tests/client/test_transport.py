@@ -4,16 +4,14 @@ full `Session.request` path."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 
 from airflow_provider_nexmo_numbers.client import NexmoNumbersClient, transport
+from tests.client.hostile_server import HostileServer
 
 NUMBER = {"country": "GB", "msisdn": "447700900001", "type": "mobile-lvn", "features": ["VOICE", "SMS"]}
 
@@ -50,74 +48,27 @@ def test_a_header_that_could_split_the_request_is_refused_before_sending() -> No
         )
 
 
-class _RedirectingGateway:
-    """A loopback gateway whose listing moved: `/account/numbers` answers 307 to `/v2/account/numbers`."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: dict[str, Any] | None, location: str | None = None) -> None:
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.paths.append(self.path)
-                self._send(200, {"access_token": "tok", "expires_in": "3599"})
-
-            def do_GET(self) -> None:
-                outer.paths.append(self.path)
-                path, _, query = self.path.partition("?")
-                if path == "/account/numbers":
-                    self._send(307, None, location=f"/v2/account/numbers?{query}")
-                elif self.headers.get("Authorization") != "Bearer tok":
-                    self._send(401, {"error-code": "401"})
-                else:
-                    self._send(200, {"count": 1, "numbers": [NUMBER]})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _RedirectingGateway:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
-def gateway() -> Iterator[_RedirectingGateway]:
-    with _RedirectingGateway() as server:
-        yield server
+def gateway() -> Iterator[HostileServer]:
+    """A loopback gateway whose listing moved: `/account/numbers` answers 307 to `/v2/account/numbers`."""
+    server = HostileServer()
+    server.behaviour["/account/numbers"] = "redirect:/v2/account/numbers"
+    server.bodies["/v2/account/numbers"] = {"count": 1, "numbers": [NUMBER]}
+    yield server
+    server.close()
 
 
 def test_a_redirected_listing_is_followed_as_session_request_follows_it(gateway) -> None:
-    token_url = gateway.base_url + "/token"
-    client = NexmoNumbersClient("id", "secret", base_url=gateway.base_url, token_url=token_url, rate_limit=0,
-                                share_tokens=False)  # fmt: skip
+    client = NexmoNumbersClient("id", "secret", base_url=gateway.url, token_url=gateway.url + "/token",
+                                rate_limit=0, share_tokens=False)  # fmt: skip
     page = client.list_owned_numbers(size=10, index=1)
     assert [n.msisdn for n in page.numbers] == ["447700900001"]
     assert page.numbers[0].features == ["SMS", "VOICE"]
-    token, first, moved = (path.partition("?") for path in gateway.paths)
-    assert (token[0], first[0], moved[0]) == ("/token", "/account/numbers", "/v2/account/numbers")
-    assert moved[2] == first[2]  # the query went along
+    (token, _), (first, sent), (moved, resent) = gateway.requests
+    assert (token.split("?")[0], first.split("?")[0], moved.split("?")[0]) == (
+        "/token", "/account/numbers", "/v2/account/numbers")  # fmt: skip
+    assert moved.split("?")[1] == first.split("?")[1]  # the query went along
+    assert resent == sent == "Bearer tok1"  # and, on the same host, the token
     client.close()
 
 
